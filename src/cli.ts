@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from "commander";
+import { ExitCode, RunbookError } from "./runbook/errors.js";
+
+// Entry: parse arguments, then hand off. Heavy modules (Pulumi, AWS SDK, client-node, Ink)
+// are imported inside the command actions so `--help` and the first frame stay fast.
+
+function fail(err: unknown): never {
+  if (err instanceof RunbookError) {
+    process.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ""}`);
+    process.exit(err.exitCode);
+  }
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : ExitCode.badInput);
+  process.stderr.write(`bug: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(ExitCode.bug);
+}
+
+const EXAMPLES = `
+Examples:
+  $ eks-runbook --target local                 rehearse the whole migration on this machine
+  $ eks-runbook --target local --yes           the same, unattended
+  $ eks-runbook --target local --dry-run       every step's preview; changes nothing
+  $ eks-runbook --target aws --stack prod      the real thing, step by step
+  $ eks-runbook --json --yes | jq .type        events for CI, one JSON object per line
+  $ eks-runbook status --stack prod            where the migration stands
+  $ eks-runbook load http://127.0.0.1:8080 --host apps.example.com --duration 30s
+  $ eks-runbook sandbox up                     start the local sandbox`;
+
+export function buildProgram(): Command {
+  const program = new Command("eks-runbook")
+    .description("Migrate a live EKS workload between node groups with zero downtime, one gated step at a time.")
+    .version("0.1.0")
+    .exitOverride()
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText("after", EXAMPLES);
+
+  const target = new Option("--target <target>", "aws or local").choices(["aws", "local"]).default("local");
+  const stack = new Option("--stack <name>", "stack name (journal, Pulumi stack)").default("dev");
+
+  program
+    .command("run", { isDefault: true })
+    .description("run the migration runbook (the default command)")
+    .addOption(target)
+    .addOption(stack)
+    .option("--config <file>", "YAML config (groups, versions, traffic, gates); defaults reproduce the tutorial")
+    .option("--dry-run", "show every step's preview (Pulumi preview, predicted drain); change nothing", false)
+    .option("--yes", "confirm every step without asking (CI)", false)
+    .option("--json", "print one JSON event per line on stdout", false)
+    .option("--override-gates", "allow continuing past failed gates (journaled and reported)", false)
+    .action(async (opts) => {
+      const { runCommand } = await import("./cli/run-command.js");
+      process.exitCode = await runCommand(opts);
+    });
+
+  program
+    .command("status")
+    .description("where the migration of a stack stands (from its journal)")
+    .addOption(stack)
+    .option("--json", "print JSON", false)
+    .action(async (opts) => {
+      const { statusCommand } = await import("./cli/status-command.js");
+      process.exitCode = await statusCommand(opts);
+    });
+
+  program
+    .command("report")
+    .description("show the last report of a stack")
+    .addOption(stack)
+    .action(async (opts) => {
+      const { reportCommand } = await import("./cli/report-command.js");
+      process.exitCode = await reportCommand(opts);
+    });
+
+  program
+    .command("destroy")
+    .description("destroy the stack's resources (asks you to type the stack name)")
+    .addOption(target)
+    .addOption(stack)
+    .option("--config <file>", "YAML config")
+    .option("--yes-i-typed <name>", "non-interactive confirmation: the stack name")
+    .action(async (opts) => {
+      const { destroyCommand } = await import("./cli/destroy-command.js");
+      process.exitCode = await destroyCommand(opts);
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const { addLazyCommands } = await import("./cli/lazy-commands.js");
+  addLazyCommands(program);
+  await program.parseAsync(argv);
+}
+
+main(process.argv).catch(fail);

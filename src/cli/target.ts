@@ -1,0 +1,28 @@
+import type { Logger } from "../log.js";
+import type { RunbookConfig } from "../runbook/config.js";
+import type { EksContext } from "../runbook/eks-context.js";
+import type { EngineEvent } from "../runbook/events.js";
+import type { Diagnostic, InfraDriver } from "../runbook/ports.js";
+import type { RunOptions } from "./options.js";
+
+// A target is everything the runbook needs from one world (AWS or the local sandbox):
+// the infra driver, the probes/ops/traffic context, preflight findings and cleanup.
+
+export interface RunTarget {
+  ctx: EksContext;
+  infra: InfraDriver;
+  preflight: Diagnostic[];
+  reportPath(): string | undefined;
+  close(): Promise<void>;
+}
+
+export interface TargetDeps {
+  signal: AbortSignal;
+  logger: Logger;
+  emit: (e: EngineEvent) => void;
+}
+
+export async function createTarget(opts: RunOptions, config: RunbookConfig, deps: TargetDeps): Promise<RunTarget> {
+  const { createRunTarget } = await import("../wiring/create-run-target.js");
+  return createRunTarget(opts, config, deps);
+}

@@ -1,0 +1,169 @@
+import { z } from "zod";
+
+// The whole desired state of the migration: one typed object stored as stack config.
+// Every Pulumi step of the runbook is a pure function MigrationSpec → MigrationSpec;
+// the Pulumi programs read only this, so the program is never edited by hand.
+
+const k8sVersion = z
+  .string()
+  .regex(/^1\.\d{2}$/, 'a Kubernetes minor version like "1.33"')
+  .describe("Kubernetes minor version");
+
+const labelKey = z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, {
+  message: "a Kubernetes label key such as example.com/role",
+});
+
+export const taintSchema = z
+  .object({
+    key: labelKey,
+    value: z.string().max(63).default(""),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+  })
+  .strict();
+export type Taint = z.infer<typeof taintSchema>;
+
+export const nodeGroupSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, {
+      message: "lower-case letters, digits and '-', starting with a letter, at most 31 characters",
+    }),
+    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
+      message: 'an EC2 instance type such as "c5.4xlarge"',
+    }),
+    desired: z.number().int().min(0).max(100),
+    min: z.number().int().min(0).max(100),
+    max: z.number().int().min(1).max(100),
+    kubeletVersion: k8sVersion,
+    taints: z.array(taintSchema).default([]),
+    labels: z.record(labelKey, z.string().max(63)).default({}),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    if (g.min > g.desired || g.desired > g.max) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["desired"],
+        message: `must satisfy min ≤ desired ≤ max (got min ${g.min}, desired ${g.desired}, max ${g.max})`,
+      });
+    }
+  });
+export type NodeGroupSpec = z.infer<typeof nodeGroupSchema>;
+
+export const migrationSpecSchema = z
+  .object({
+    clusterVersion: k8sVersion,
+    nodeGroups: z.array(nodeGroupSchema).min(1),
+    nginx: z
+      .object({
+        replicas: z.number().int().min(1).max(50),
+        instanceTypes: z.array(z.string().min(1)).min(1),
+      })
+      .strict(),
+    echoserver: z
+      .object({
+        replicas: z.number().int().min(1).max(50),
+        /**
+         * The node group the echoserver must run on (required node affinity on the group
+         * label). Without it the scheduler may put it on the group that is later drained.
+         */
+        nodeGroup: z.string().min(1).optional(),
+      })
+      .strict(),
+    host: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, { message: "a DNS host name" }),
+    path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'an absolute URL path such as "/echoserver"' }),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    s.nodeGroups.forEach((g, i) => {
+      if (seen.has(g.name)) {
+        ctx.addIssue({ code: "custom", path: ["nodeGroups", i, "name"], message: `duplicate node group "${g.name}"` });
+      }
+      seen.add(g.name);
+      const [cMaj, cMin] = s.clusterVersion.split(".").map(Number);
+      const [kMaj, kMin] = g.kubeletVersion.split(".").map(Number);
+      if (kMaj !== cMaj || (kMin ?? 0) > (cMin ?? 0)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["nodeGroups", i, "kubeletVersion"],
+          message: `kubelet ${g.kubeletVersion} is newer than the control plane ${s.clusterVersion}; a kubelet may never be newer`,
+        });
+      } else if ((cMin ?? 0) - (kMin ?? 0) > 3) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["nodeGroups", i, "kubeletVersion"],
+          message: `kubelet ${g.kubeletVersion} is more than 3 minors behind ${s.clusterVersion} (unsupported skew)`,
+        });
+      }
+    });
+    checkPlacement(s, ctx);
+  });
+export type MigrationSpec = z.infer<typeof migrationSpecSchema>;
+
+/** NGINX tolerates exactly this taint; any other NoSchedule/NoExecute taint keeps it away. */
+function blocksNginx(t: Taint): boolean {
+  if (t.effect === "PreferNoSchedule") return false;
+  return !(t.key === "nginx" && t.value === "true" && t.effect === "NoSchedule");
+}
+
+// Placement rules the cluster would otherwise only reveal as Pending pods and a rollout
+// that never completes: NGINX needs one node per replica (required anti-affinity per
+// hostname) among the groups of its instance types, and the echoserver's group must exist,
+// have nodes and carry no taint it does not tolerate.
+function checkPlacement(
+  s: {
+    nodeGroups: NodeGroupSpec[];
+    nginx: { replicas: number; instanceTypes: string[] };
+    echoserver: { nodeGroup?: string | undefined };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const eligible = s.nodeGroups.filter(
+    (g) => s.nginx.instanceTypes.includes(g.instanceType) && !g.taints.some(blocksNginx),
+  );
+  const nodes = eligible.reduce((n, g) => n + g.desired, 0);
+  if (nodes < s.nginx.replicas) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["nginx", "instanceTypes"],
+      message:
+        `${s.nginx.replicas} NGINX replicas need ${s.nginx.replicas} nodes of ` +
+        `${s.nginx.instanceTypes.join(", ")} (one per node), but the node groups provide ${nodes}` +
+        (eligible.length ? ` (${eligible.map((g) => `${g.name}: ${g.desired}`).join(", ")})` : ""),
+    });
+  }
+  const echoGroup = s.echoserver.nodeGroup;
+  if (echoGroup !== undefined) {
+    const g = s.nodeGroups.find((x) => x.name === echoGroup);
+    if (!g) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["echoserver", "nodeGroup"],
+        message: `no node group named "${echoGroup}" (have ${s.nodeGroups.map((x) => x.name).join(", ")})`,
+      });
+    } else if (g.desired === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["echoserver", "nodeGroup"],
+        message: `node group "${echoGroup}" has no nodes (desired 0)`,
+      });
+    } else if (g.taints.some((t) => t.effect !== "PreferNoSchedule")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["echoserver", "nodeGroup"],
+        message: `node group "${echoGroup}" is tainted; the echoserver tolerates no taints`,
+      });
+    }
+  }
+}
+
+/** Node-group roles the EKS runbook uses; names are configurable, roles are not. */
+export interface GroupNames {
+  standard: string;
+  old: string;
+  new: string;
+}
+
+export function findGroup(spec: MigrationSpec, name: string): NodeGroupSpec | undefined {
+  return spec.nodeGroups.find((g) => g.name === name);
+}

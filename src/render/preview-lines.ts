@@ -1,0 +1,50 @@
+import type { PreviewEvent } from "../runbook/events.js";
+import type { PropertyDiff, ResourceChange } from "../runbook/ports.js";
+
+// Text for a preview, shared by the plain renderer and the Ink view.
+
+export const OP_SYMBOL: Record<string, string> = {
+  create: "+",
+  update: "~",
+  replace: "±",
+  delete: "-",
+  same: " ",
+  read: ">",
+  refresh: "↻",
+};
+
+export function changeSummary(p: PreviewEvent): string {
+  if (p.action) return p.action.summary;
+  const { create, update, replace, delete: del } = p.changes;
+  const parts = [
+    create && `+${create} to create`,
+    update && `~${update} to update`,
+    replace && `±${replace} to replace`,
+    del && `-${del} to delete`,
+  ].filter(Boolean);
+  return parts.length ? parts.join(", ") : "no changes";
+}
+
+export function formatValue(v: unknown, max = 40): string {
+  const s = v === undefined ? "∅" : typeof v === "string" ? v : JSON.stringify(v);
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+export function diffLine(d: PropertyDiff): string {
+  const tag = d.replaces ? " (forces replacement)" : "";
+  if (d.kind === "add") return `+ ${d.path}: ${formatValue(d.new)}${tag}`;
+  if (d.kind === "delete") return `- ${d.path}: ${formatValue(d.old)}${tag}`;
+  return `~ ${d.path}: ${formatValue(d.old)} → ${formatValue(d.new)}${tag}`;
+}
+
+export function resourceLine(r: ResourceChange): string {
+  const shortType = r.type.split(":").slice(-1)[0] ?? r.type;
+  return `${OP_SYMBOL[r.op] ?? "?"} ${r.name}  ${shortType}`;
+}
+
+const ORDER = ["create", "update", "replace", "delete"];
+
+/** Resources grouped by operation, in create/update/replace/delete order. */
+export function groupedResources(p: PreviewEvent): { op: string; resources: ResourceChange[] }[] {
+  return ORDER.map((op) => ({ op, resources: p.resources.filter((r) => r.op === op) })).filter((g) => g.resources.length);
+}

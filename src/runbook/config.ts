@@ -1,0 +1,221 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import { z } from "zod";
+import { type MigrationSpec, migrationSpecSchema, type NodeGroupSpec, nodeGroupSchema } from "../infra/spec.js";
+import { eksMigrationSteps } from "./eks-migration.js";
+import { InputError } from "./errors.js";
+
+// The operator's configuration: the migration plan (which groups, what moves where) plus
+// traffic and gate settings. Defaults reproduce the tutorial, modernised. Everything is
+// validated here, before anything touches a state directory, a stack, AWS or a cluster.
+
+const seconds = (max: number) => z.number().positive().max(max);
+
+const groupsSchema = z
+  .object({
+    standard: nodeGroupSchema,
+    old: nodeGroupSchema,
+    new: nodeGroupSchema,
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    clusterVersion: z.string().regex(/^1\.\d{2}$/, 'a Kubernetes minor version like "1.33"'),
+    groups: groupsSchema,
+    nginx: z.object({ replicas: z.number().int().min(2).max(50) }).strict(),
+    echoserver: z.object({ replicas: z.number().int().min(1).max(50) }).strict(),
+    host: z.string().min(1),
+    path: z.string().min(1),
+    traffic: z
+      .object({
+        connections: z.number().int().min(1).max(1000),
+        /** Requests per second; 0 = as fast as the connections allow. */
+        rate: z.number().int().min(0).max(1_000_000),
+        timeoutSeconds: seconds(60),
+      })
+      .strict(),
+    gates: z
+      .object({
+        /** How long every gate's condition must hold before it passes. */
+        windowSeconds: seconds(600),
+        /** How long a gate may take before the step fails. */
+        timeoutSeconds: seconds(7200),
+        /** The traffic gate's success-rate threshold, in percent. */
+        successRatePercent: z.number().min(0).max(100),
+        /** The traffic gate's minimum number of requests in its window. */
+        minRequests: z.number().int().min(0),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type RunbookConfig = z.infer<typeof configSchema>;
+
+const tutorialTaint = { key: "nginx", value: "true", effect: "NoSchedule" as const };
+
+export const DEFAULT_CONFIG: RunbookConfig = {
+  clusterVersion: "1.33",
+  groups: {
+    standard: group("standard", "t3.medium", 3, "1.33"),
+    // One minor behind the control plane, as in the tutorial: the reason to migrate.
+    old: group("old", "t3.2xlarge", 3, "1.32"),
+    new: { ...group("new", "c5.4xlarge", 5, "1.33"), taints: [tutorialTaint] },
+  },
+  nginx: { replicas: 3 },
+  echoserver: { replicas: 3 },
+  host: "apps.example.com",
+  path: "/echoserver",
+  traffic: { connections: 8, rate: 300, timeoutSeconds: 2 },
+  gates: { windowSeconds: 5, timeoutSeconds: 600, successRatePercent: 100, minRequests: 50 },
+};
+
+function group(name: string, instanceType: string, n: number, kubelet: string): NodeGroupSpec {
+  return { name, instanceType, desired: n, min: n, max: n, kubeletVersion: kubelet, taints: [], labels: {} };
+}
+
+/** The stack's desired state before step 1 (what "provision" creates). */
+export function initialSpec(c: RunbookConfig): MigrationSpec {
+  return migrationSpecSchema.parse(planStart(c));
+}
+
+function planStart(c: RunbookConfig): MigrationSpec {
+  return {
+    clusterVersion: c.clusterVersion,
+    nodeGroups: [c.groups.standard, c.groups.old],
+    nginx: { replicas: c.nginx.replicas, instanceTypes: [c.groups.old.instanceType] },
+    // Pinned to the standard group, so it never lands on the group that is drained.
+    echoserver: { replicas: c.echoserver.replicas, nodeGroup: c.groups.standard.name },
+    host: c.host,
+    path: c.path,
+  };
+}
+
+type Plain = Record<string, unknown>;
+
+function isPlain(v: unknown): v is Plain {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge for defaults: objects merge, everything else (arrays too) replaces. */
+export function mergeDefaults(defaults: Plain, override: Plain): Plain {
+  const out: Plain = { ...defaults };
+  for (const [k, v] of Object.entries(override)) {
+    const d = out[k];
+    out[k] = isPlain(d) && isPlain(v) ? mergeDefaults(d, v) : v;
+  }
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length ? issue.path.join(".") : "(top level)";
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      return `${field}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling; see eks-runbook --help for the allowed keys)`;
+    }
+    case "invalid_type":
+      return `${field}: expected ${issue.expected}, got ${describeReceived(issue.input)}`;
+    case "too_small":
+      return `${field}: must be ≥ ${String(issue.minimum)}${issue.origin === "array" ? " items" : ""}`;
+    case "too_big":
+      return `${field}: must be ≤ ${String(issue.maximum)}${issue.origin === "array" ? " items" : ""}`;
+    default:
+      return `${field}: ${issue.message}`;
+  }
+}
+
+function describeReceived(v: unknown): string {
+  if (v === undefined) return "nothing (the key is missing)";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** Validates a parsed object against the schema (with defaults); throws InputError. */
+export function validateConfig(raw: unknown, source: string): RunbookConfig {
+  if (raw === null || raw === undefined) raw = {};
+  if (!isPlain(raw)) {
+    throw new InputError(
+      `${source}: the config must be a YAML mapping (key: value), got ${describeReceived(raw)}`,
+      "See the Configuration section of README.md for an example.",
+    );
+  }
+  const merged = mergeDefaults(DEFAULT_CONFIG as unknown as Plain, raw);
+  const result = configSchema.safeParse(merged, { reportInput: true });
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${describeIssue(i)}`);
+    throw new InputError(
+      `${source}: invalid configuration\n${lines.join("\n")}`,
+      "Fix the fields named above; nothing was changed.",
+    );
+  }
+  const config = result.data;
+  const fail = (lines: string[], hint: string): never => {
+    throw new InputError(`${source}: invalid configuration\n${lines.map((l) => `  - ${l}`).join("\n")}`, hint);
+  };
+  const names = [config.groups.standard.name, config.groups.old.name, config.groups.new.name];
+  if (new Set(names).size !== names.length) {
+    fail([`groups: the standard, old and new groups need different names (got ${names.join(", ")})`], "Give each group its own name.");
+  }
+  if (config.groups.old.instanceType === config.groups.new.instanceType) {
+    fail(
+      [`groups.new.instanceType: must differ from groups.old.instanceType ("${config.groups.old.instanceType}"); NGINX is moved by instance type`],
+      "Pick another instance type for the new group.",
+    );
+  }
+  if (config.nginx.replicas > config.groups.new.desired) {
+    fail(
+      [`nginx.replicas: ${config.nginx.replicas} replicas need ${config.nginx.replicas} nodes in the new group (one per node), groups.new.desired is ${config.groups.new.desired}`],
+      "Raise groups.new.desired or lower nginx.replicas.",
+    );
+  }
+  // Every desired state the plan passes through must itself be valid (version skew,
+  // placement, capacities), so a plan that would strand NGINX halfway is refused now.
+  const roleOf = new Map(Object.entries(config.groups).map(([role, g]) => [g.name, role]));
+  let spec: unknown = planStart(config);
+  for (const step of [{ id: "provision", change: (x: MigrationSpec) => x }, ...eksMigrationSteps(config)]) {
+    if (!step.change) continue;
+    spec = step.change(spec as MigrationSpec);
+    const check = migrationSpecSchema.safeParse(spec, { reportInput: true });
+    if (!check.success) {
+      const groups = (spec as MigrationSpec).nodeGroups;
+      fail(
+        check.error.issues.map((i) => {
+          const path =
+            i.path[0] === "nodeGroups" && typeof i.path[1] === "number"
+              ? ["groups", roleOf.get(groups[i.path[1]]?.name ?? "") ?? String(i.path[1]), ...i.path.slice(2)]
+              : i.path;
+          return `${describeIssue({ ...i, path } as z.core.$ZodIssue)} (in the desired state of step "${step.id}")`;
+        }),
+        "Fix the fields named above; nothing was changed.",
+      );
+    }
+  }
+  return config;
+}
+
+/** Reads and validates a YAML config file; no file means the defaults. */
+export function loadConfig(file: string | undefined): RunbookConfig {
+  if (!file) return validateConfig({}, "defaults");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(
+      `${file}: cannot read the config file (${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : String(code)})`,
+      "Pass an existing YAML file with --config, or leave --config out for the defaults.",
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : "";
+    throw new InputError(
+      `${file}: not valid YAML${where}: ${(err as Error).message.split("\n")[0]}`,
+      "Fix the YAML syntax (indentation, colons, quotes).",
+    );
+  }
+  return validateConfig(raw, file);
+}

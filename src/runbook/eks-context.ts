@@ -1,0 +1,56 @@
+import type { MigrationSpec } from "../infra/spec.js";
+import type { RunbookConfig } from "./config.js";
+import type { ActionOutcome, ActionPreview, ActionProgress, Probe, TrafficSource, TrafficTarget } from "./ports.js";
+
+// What the EKS migration runbook needs from the world. The CLI builds one from the real
+// probes, ops, traffic and report writer; unit tests of the engine use their own fakes.
+
+export interface NodesExpectation {
+  group: string;
+  count: number;
+  /** The control plane's minor ("1.33"); kubelets must not be newer. */
+  controlPlaneVersion: string;
+  /** The group's kubelet minor from the spec. */
+  kubeletVersion: string;
+}
+
+export interface EksProbes {
+  nodesReady(e: NodesExpectation): Probe;
+  nodesAbsent(group: string): Probe;
+  podsPlaced(opts: { namespace: string; appLabel: string; instanceTypes: string[]; expected: number }): Probe;
+  rolloutComplete(opts: { namespace: string; name: string }): Probe;
+  noEvictablePods(group: string): Probe;
+  asgInService(opts: { group: string; count: number }): Probe;
+  asgGone(group: string): Probe;
+  /** One request through the load balancer answers 200 (before traffic runs). */
+  httpOk(opts: { host: string; path: string }): Probe;
+  trafficHealthy(opts: { windowSeconds: number; successRatePercent: number; minRequests: number }): Probe;
+  /** No request failed since traffic started. */
+  zeroFailures(): Probe;
+  /** The stack holds no resources of this node group. */
+  stackWithoutGroup(group: string): Probe;
+}
+
+export interface EksOps {
+  drainPreview(group: string, signal: AbortSignal): Promise<ActionPreview>;
+  drain(group: string, signal: AbortSignal, progress: (p: ActionProgress) => void): Promise<ActionOutcome>;
+  uncordon(group: string, signal: AbortSignal): Promise<ActionOutcome>;
+  deleteNodesPreview(group: string, signal: AbortSignal): Promise<ActionPreview>;
+  deleteNodes(group: string, signal: AbortSignal): Promise<ActionOutcome>;
+}
+
+export interface EksReport {
+  /** Writes the report (JSON, CSV, Markdown, SVG, PNG); returns the Markdown path. */
+  write(spec: MigrationSpec, signal: AbortSignal): Promise<{ path: string; summary: string }>;
+  preview(): ActionPreview;
+}
+
+export interface EksContext {
+  config: RunbookConfig;
+  probes: EksProbes;
+  ops: EksOps;
+  traffic: TrafficSource;
+  /** Where traffic goes: the load balancer from the stack outputs. */
+  trafficTarget(signal: AbortSignal): Promise<TrafficTarget>;
+  report: EksReport;
+}

@@ -1,0 +1,57 @@
+import type { MigrationSpec } from "../infra/spec.js";
+import type { ActionOutcome, ActionPreview, ActionProgress, Probe } from "./ports.js";
+
+// A step is data. The engine runs a list of these and knows nothing about what they do.
+// `C` is the context the CLI builds (clients, traffic source, outputs, …).
+
+export interface GateDef<C> {
+  id: string;
+  title: string;
+  /** How long the condition must hold before the gate passes. */
+  windowMs: number;
+  /** Fail the gate if it has not passed by then. */
+  timeoutMs: number;
+  probe: (ctx: C, spec: MigrationSpec) => Probe;
+}
+
+export interface StepAction<C> {
+  /** What it would do, changing nothing (server-side dry runs where possible). */
+  preview: (ctx: C, spec: MigrationSpec, signal: AbortSignal) => Promise<ActionPreview>;
+  run: (
+    ctx: C,
+    spec: MigrationSpec,
+    signal: AbortSignal,
+    progress: (p: ActionProgress) => void,
+  ) => Promise<ActionOutcome>;
+  /** Undo for roll back, where one exists (uncordon after a drain). */
+  undo?: (ctx: C, spec: MigrationSpec, signal: AbortSignal) => Promise<ActionOutcome>;
+}
+
+export interface Step<C> {
+  id: string;
+  title: string;
+  /** Why this step exists, in a sentence or two. */
+  why: string;
+  /** A Pulumi step: the desired state after it. Pure. */
+  change?: (spec: MigrationSpec) => MigrationSpec;
+  /** A cluster/traffic operation. */
+  action?: StepAction<C>;
+  gates: GateDef<C>[];
+  /**
+   * Re-establishes in-process effects of a finished step when a run resumes after it
+   * (the load generator does not survive a restart).
+   */
+  onResume?: (ctx: C, spec: MigrationSpec, signal: AbortSignal) => Promise<void>;
+}
+
+export type StepStatus =
+  | "pending"
+  | "previewing"
+  | "awaiting-confirmation"
+  | "applying"
+  | "verifying"
+  | "done"
+  | "failed"
+  | "rolled-back";
+
+export const TERMINAL_STATUSES: ReadonlySet<StepStatus> = new Set(["done"]);

@@ -1,0 +1,223 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG, initialSpec } from "../../src/runbook/config.js";
+import { Engine } from "../../src/runbook/engine.js";
+import type { EngineEvent } from "../../src/runbook/events.js";
+import { Journal } from "../../src/runbook/journal.js";
+import { ControlledProbe, type FakeCtx, FakeInfra, fakeSteps, FakeTraffic } from "../helpers/engine-fakes.js";
+
+function setup(over: Partial<{ yes: boolean; dryRun: boolean; overrideGates: boolean; journalPath: string }> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "engine-"));
+  const journalPath = over.journalPath ?? join(dir, "journal.jsonl");
+  const ctx: FakeCtx = { probes: {}, actionsRun: [] };
+  const infra = new FakeInfra();
+  const traffic = new FakeTraffic();
+  const engine = new Engine({
+    steps: fakeSteps(),
+    ctx,
+    infra,
+    journal: new Journal(journalPath),
+    initialSpec: initialSpec(DEFAULT_CONFIG),
+    stack: "t",
+    target: "local",
+    dryRun: over.dryRun ?? false,
+    yes: over.yes ?? true,
+    overrideGates: over.overrideGates ?? false,
+    traffic,
+  });
+  const events: EngineEvent[] = [];
+  engine.on((e) => events.push(e));
+  const statuses = (step: string) => events.filter((e) => e.type === "step" && e.step === step).map((e) => (e as { status: string }).status);
+  return { engine, ctx, infra, traffic, events, statuses, journalPath };
+}
+
+/** Waits until the engine emits an event matching `pred` (no fixed sleeps). */
+function waitFor(events: EngineEvent[], engine: Engine<FakeCtx>, pred: (e: EngineEvent) => boolean): Promise<EngineEvent> {
+  const hit = events.find(pred);
+  if (hit) return Promise.resolve(hit);
+  return new Promise((resolve) => {
+    const off = engine.on((e) => {
+      if (pred(e)) {
+        off();
+        resolve(e);
+      }
+    });
+  });
+}
+
+describe("engine", () => {
+  it("runs every step through preview, confirmation, apply and gates, in order", async () => {
+    // Given an unattended run with gates that hold
+    const { engine, infra, statuses, events, ctx } = setup({ yes: true });
+    // When it runs
+    const r = await engine.run();
+    // Then every step is done, in the documented order of states
+    expect(r).toEqual({ result: "completed", stepsDone: 3, exitCode: 0 });
+    expect(statuses("grow")).toEqual(["previewing", "awaiting-confirmation", "applying", "verifying", "done"]);
+    expect(infra.applied.map((s) => s.echoserver.replicas)).toEqual([4, 3]);
+    expect(ctx.actionsRun).toEqual(["act"]);
+    expect(events.at(-1)).toMatchObject({ type: "summary", result: "completed", stepsDone: 3 });
+  });
+
+  it("waits for the operator's confirmation and stops when told to", async () => {
+    const { engine, events, infra, statuses } = setup({ yes: false });
+    const run = engine.run();
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.step === "grow");
+    engine.decide("grow", "confirm");
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.step === "act");
+    engine.decide("act", "stop");
+    const r = await run;
+    expect(r.result).toBe("failed");
+    expect(infra.applied).toHaveLength(1);
+    expect(statuses("act").at(-1)).toBe("pending");
+  });
+
+  it("fails a step whose gate does not hold before its timeout, naming the reason", async () => {
+    const { engine, ctx, events, statuses } = setup({ yes: true });
+    ctx.probes.nodes = new ControlledProbe({ ok: false, reason: "3/5 nodes Ready: ip-10-0-0-4 NotReady" });
+    const r = await engine.run();
+    expect(r).toMatchObject({ result: "failed", exitCode: 1 });
+    expect(statuses("grow").at(-1)).toBe("failed");
+    const failed = events.find((e) => e.type === "step" && e.status === "failed");
+    expect(failed).toMatchObject({ reason: "nodes: 3/5 nodes Ready: ip-10-0-0-4 NotReady" });
+  });
+
+  it("a gate passes only after holding for its window, and a flap restarts the window", async () => {
+    const { engine, ctx, events } = setup({ yes: false });
+    ctx.probes.nodes = new ControlledProbe({ ok: false, reason: "0/1" });
+    const run = engine.run();
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.step === "grow");
+    engine.decide("grow", "confirm");
+    await waitFor(events, engine, (e) => e.type === "gate" && e.gate === "nodes");
+    ctx.probes.nodes.set({ ok: true, reason: "1/1" });
+    ctx.probes.nodes.set({ ok: false, reason: "flap" });
+    ctx.probes.nodes.set({ ok: true, reason: "1/1 again" });
+    const settled = (await waitFor(events, engine, (e) => e.type === "gate" && e.gate === "nodes" && e.settled)) as { reason: string };
+    expect(settled.reason).toBe("1/1 again");
+    engine.abort();
+    expect((await run).result).toBe("aborted");
+  });
+
+  it("retries the gates when asked, and continues once they pass", async () => {
+    const { engine, ctx, events, infra } = setup({ yes: false });
+    ctx.probes.nodes = new ControlledProbe({ ok: false, reason: "not yet" });
+    const run = engine.run();
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.step === "grow");
+    engine.decide("grow", "confirm");
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.kind === "failure");
+    ctx.probes.nodes.set({ ok: true, reason: "ready" });
+    engine.decide("grow", "retry");
+    await waitFor(events, engine, (e) => e.type === "step" && e.step === "grow" && e.status === "done");
+    expect(infra.applied).toHaveLength(1); // retry re-checks gates, it does not re-apply
+    engine.abort();
+    await run;
+  });
+
+  it("rolls a Pulumi step back by applying the previous spec", async () => {
+    const { engine, ctx, events, infra, statuses } = setup({ yes: false });
+    ctx.probes.nodes = new ControlledProbe({ ok: false, reason: "never" });
+    const run = engine.run();
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.step === "grow");
+    engine.decide("grow", "confirm");
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.kind === "failure");
+    engine.decide("grow", "rollback");
+    const r = await run;
+    expect(r.result).toBe("failed");
+    expect(infra.applied.map((s) => s.echoserver.replicas)).toEqual([4, 3]);
+    expect(statuses("grow").at(-1)).toBe("rolled-back");
+  });
+
+  it("rolls an action step back with its undo", async () => {
+    const { engine, ctx, events } = setup({ yes: false });
+    ctx.probes.drained = new ControlledProbe({ ok: false, reason: "2 pods left" });
+    const run = engine.run();
+    for (const step of ["grow", "act"]) {
+      await waitFor(events, engine, (e) => e.type === "awaiting" && e.step === step);
+      engine.decide(step, "confirm");
+    }
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.kind === "failure");
+    engine.decide("act", "rollback");
+    await run;
+    expect(ctx.actionsRun).toEqual(["act", "undo"]);
+  });
+
+  it("continues past failed gates only with --override-gates, and journals the override", async () => {
+    const { engine, ctx, journalPath } = setup({ yes: true, overrideGates: true });
+    ctx.probes.traffic = new ControlledProbe({ ok: false, reason: "99.2% ok" });
+    const r = await engine.run();
+    expect(r.result).toBe("completed");
+    const records = readFileSync(journalPath, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(records.filter((x) => x.type === "override")).toEqual([
+      expect.objectContaining({ step: "shrink", gates: [{ gate: "traffic", reason: "99.2% ok" }] }),
+    ]);
+  });
+
+  it("dry run previews every step, applies nothing and writes no journal", async () => {
+    const { engine, infra, ctx, journalPath, events } = setup({ dryRun: true, yes: false });
+    const r = await engine.run();
+    expect(r).toMatchObject({ result: "dry-run", exitCode: 0 });
+    expect(infra.applied).toEqual([]);
+    expect(ctx.actionsRun).toEqual([]);
+    expect(infra.previews.map((s) => s.echoserver.replicas)).toEqual([4, 3]);
+    expect(events.filter((e) => e.type === "preview")).toHaveLength(3);
+    expect(() => readFileSync(journalPath)).toThrow();
+  });
+
+  it("abort during an apply cancels it through the signal and leaves a resumable journal", async () => {
+    const { engine, infra, events, journalPath } = setup({ yes: true });
+    infra.blockApply = new Promise(() => undefined);
+    const run = engine.run();
+    await waitFor(events, engine, (e) => e.type === "step" && e.status === "applying");
+    engine.abort("Ctrl-C");
+    expect(await run).toMatchObject({ result: "aborted", exitCode: 130 });
+    const last = readFileSync(journalPath, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(last.at(-1)).toMatchObject({ type: "end", result: "aborted" });
+
+    // When a new engine runs on the same journal, it recovers, then resumes at step 1
+    const second = setup({ yes: true, journalPath });
+    const r = await second.engine.run();
+    expect(r.result).toBe("completed");
+    expect(second.infra.recoveries).toBe(1);
+    expect(second.events[0]).toMatchObject({ type: "run", resumeFrom: { step: "grow", index: 1 } });
+  });
+
+  it("resumes after the last finished step without repeating it, and re-arms in-process effects", async () => {
+    const first = setup({ yes: false });
+    const run = first.engine.run();
+    await waitFor(first.events, first.engine, (e) => e.type === "awaiting" && e.step === "grow");
+    first.engine.decide("grow", "confirm");
+    await waitFor(first.events, first.engine, (e) => e.type === "awaiting" && e.step === "act");
+    first.engine.abort();
+    await run;
+
+    const second = setup({ yes: true, journalPath: first.journalPath });
+    const r = await second.engine.run();
+    expect(r.result).toBe("completed");
+    // grow was done: it is neither previewed nor applied again; the spec continues from it
+    expect(second.infra.previews.map((s) => s.echoserver.replicas)).toEqual([3]);
+    expect(second.statuses("grow")).toEqual([]);
+    expect(second.events[0]).toMatchObject({ type: "run", resumeFrom: { step: "act", index: 2 } });
+  });
+
+  it("refuses a damaged journal and changes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "engine-"));
+    const journalPath = join(dir, "journal.jsonl");
+    writeFileSync(journalPath, '{"type":"run"}\n{not json\n');
+    const { engine, infra } = setup({ yes: true, journalPath });
+    await expect(engine.run()).rejects.toThrow(/line 2 is not a journal record/);
+    expect(infra.applied).toEqual([]);
+    expect(readFileSync(journalPath, "utf8")).toBe('{"type":"run"}\n{not json\n');
+  });
+
+  it("re-emits traffic samples as traffic events", async () => {
+    const { engine, traffic, events } = setup({ yes: false });
+    const run = engine.run();
+    await waitFor(events, engine, (e) => e.type === "awaiting");
+    traffic.emit({ at: 0, requests: 10, ok: 9, failed: 1, errors: { "503": 1 }, p50Ms: 1, p99Ms: 2 });
+    expect(events.find((e) => e.type === "traffic")).toMatchObject({ type: "traffic", requests: 10, failed: 1, at: "1970-01-01T00:00:00.000Z" });
+    engine.abort();
+    await run;
+  });
+});
