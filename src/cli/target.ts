@@ -2,15 +2,22 @@ import type { Logger } from "../log.js";
 import type { RunbookConfig } from "../runbook/config.js";
 import type { EksContext } from "../runbook/eks-context.js";
 import type { EngineEvent } from "../runbook/events.js";
-import type { Diagnostic, InfraDriver } from "../runbook/ports.js";
+import type { ApplyProgress, Diagnostic, InfraDriver } from "../runbook/ports.js";
 import type { RunOptions } from "./options.js";
 
 // A target is everything the runbook needs from one world (AWS or the local sandbox):
 // the infra driver, the probes/ops/traffic context, preflight findings and cleanup.
 
+/** The infra driver plus what only the CLI's own commands need. */
+export interface TargetInfra extends InfraDriver {
+  /** URNs of every resource in the stack. */
+  resourceUrns(signal: AbortSignal): Promise<string[]>;
+  destroy(opts: { signal: AbortSignal; onProgress?: (p: ApplyProgress) => void }): Promise<{ deleted: number }>;
+}
+
 export interface RunTarget {
   ctx: EksContext;
-  infra: InfraDriver;
+  infra: TargetInfra;
   preflight: Diagnostic[];
   reportPath(): string | undefined;
   close(): Promise<void>;

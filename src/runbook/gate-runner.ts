@@ -124,6 +124,7 @@ export async function runGates<C>(
           if (r.ok && !wasOk) s.okSince = clock.now();
           if (!r.ok) s.okSince = undefined;
           if (changed) opts.onUpdate(snapshot(s));
+          if (!r.ok && r.terminal) return finish(false);
           evaluate();
         })
         .catch((err: unknown) => {

@@ -91,6 +91,8 @@ export interface ProbeResult {
   /** Human reason, always set: "5/5 nodes Ready", "2/3 nginx pods on c5.4xlarge: …". */
   reason: string;
   warnings?: string[];
+  /** Waiting cannot help (a rollout past its progress deadline): fail the gate now. */
+  terminal?: boolean;
 }
 
 /**

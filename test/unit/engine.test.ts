@@ -221,3 +221,15 @@ describe("engine", () => {
     await run;
   });
 });
+
+describe("gates", () => {
+  it("a terminal failure (rollout past its deadline) fails the step at once, not at the timeout", async () => {
+    const { engine, ctx, statuses } = setup({ yes: true });
+    ctx.probes.nodes = new ControlledProbe({ ok: false, reason: "ProgressDeadlineExceeded: ReplicaSet has timed out", terminal: true });
+    const started = Date.now();
+    const r = await engine.run();
+    expect(r.result).toBe("failed");
+    expect(statuses("grow").at(-1)).toBe("failed");
+    expect(Date.now() - started).toBeLessThan(400); // the gate timeout is 500 ms
+  });
+});

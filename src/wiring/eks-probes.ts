@@ -1,0 +1,111 @@
+import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import type { KubeClients } from "../kube/clients.js";
+import { asgProbe } from "../probes/asg-probe.js";
+import { drainedProbe } from "../probes/drained-probe.js";
+import { httpOkProbe } from "../probes/http-ok-probe.js";
+import { nodesProbe } from "../probes/nodes-probe.js";
+import { onceProbe } from "../probes/once-probe.js";
+import { placementProbe } from "../probes/placement-probe.js";
+import { rolloutProbe } from "../probes/rollout-probe.js";
+import { trafficProbe } from "../probes/traffic-probe.js";
+import type { EksProbes } from "../runbook/eks-context.js";
+import type { Probe, TrafficSource } from "../runbook/ports.js";
+import type { StackOutputs } from "./stack-outputs.js";
+
+// The runbook's gates, built from the real probes: client-node watches for the cluster,
+// the Auto Scaling API for groups, the load generator for traffic, the stack for resources.
+
+export interface EksProbeDeps {
+  /** Kubernetes clients; on AWS they exist only once the cluster does (after step 1). */
+  kube: (signal: AbortSignal) => Promise<KubeClients>;
+  asg: AutoScalingClient;
+  traffic: TrafficSource;
+  outputs: StackOutputs;
+  /** URNs of the resources in the stack (for "no old-group resources"). */
+  stackResources: (signal: AbortSignal) => Promise<string[]>;
+}
+
+/** A probe that first resolves something asynchronous (an ASG name from the stack). */
+function deferred(resolve: (signal: AbortSignal) => Promise<Probe | string>): Probe {
+  return {
+    observe: async (signal, report) => {
+      let p: Probe | string;
+      try {
+        p = await resolve(signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        p = `cannot read the stack outputs: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      if (typeof p === "string") {
+        report({ ok: false, reason: p });
+        await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
+        return;
+      }
+      await p.observe(signal, report);
+    },
+  };
+}
+
+export function createEksProbes(d: EksProbeDeps): EksProbes {
+  const withKube = (make: (kube: KubeClients) => Probe): Probe => deferred(async (signal) => make(await d.kube(signal)));
+  return {
+    nodesReady: (e) =>
+      withKube((kube) => nodesProbe(kube, { selector: { group: e.group }, count: e.count, kubeletVersion: e.kubeletVersion })),
+    nodesAbsent: (group) => withKube((kube) => nodesProbe(kube, { selector: { group }, count: "absent" })),
+    podsPlaced: (o) =>
+      withKube((kube) =>
+        placementProbe(kube, {
+          namespace: o.namespace,
+          podSelector: `app=${o.appLabel}`,
+          label: o.appLabel,
+          on: { instanceTypes: o.instanceTypes },
+          count: o.expected,
+        }),
+      ),
+    rolloutComplete: (o) => withKube((kube) => rolloutProbe(kube, o)),
+    noEvictablePods: (group) => withKube((kube) => drainedProbe(kube, { selector: { group }, passWhenNoNodes: true })),
+    asgInService: ({ group, count }) =>
+      deferred(async (signal) => {
+        const name = await d.outputs.asgName(group, signal);
+        return name ? asgProbe(d.asg, { groupName: name, inService: count }) : `the stack has no ASG for group ${group}`;
+      }),
+    asgGone: (group) =>
+      deferred(async (signal) => {
+        const name = await d.outputs.asgName(group, signal);
+        return name ? asgProbe(d.asg, { groupName: name, gone: true }) : `the ASG name of group ${group} is unknown`;
+      }),
+    httpOk: ({ host, path }) =>
+      httpOkProbe({
+        host,
+        path,
+        url: async (signal) => {
+          d.outputs.invalidate();
+          return d.outputs.loadBalancerUrl(signal);
+        },
+      }),
+    trafficHealthy: (o) =>
+      trafficProbe(d.traffic, {
+        windowSeconds: o.windowSeconds,
+        threshold: o.successRatePercent / 100,
+        minRequests: o.minRequests,
+      }),
+    zeroFailures: () =>
+      onceProbe(() => {
+        const t = d.traffic.total();
+        if (t.requests === 0) return { ok: false, reason: "no request was measured" };
+        return t.failed === 0
+          ? { ok: true, reason: `${t.requests.toLocaleString("en-US")} requests, 0 failed` }
+          : { ok: false, reason: `${t.failed.toLocaleString("en-US")} of ${t.requests.toLocaleString("en-US")} requests failed` };
+      }),
+    stackWithoutGroup: (group) =>
+      onceProbe(async (signal) => {
+        const urns = await d.stackResources(signal);
+        // Resource names carry the group name as a segment: `<stack>-<group>-…` or `…::<group>`.
+        const re = new RegExp(`(::|-)${group.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(-|$)`);
+        const left = urns.filter((u) => re.test(u.split("::").slice(-1)[0] ?? ""));
+        return left.length
+          ? { ok: false, reason: `${left.length} resource(s) of group ${group} still in the stack: ${left.slice(0, 3).map((u) => u.split("::").at(-1)).join(", ")}` }
+          : { ok: true, reason: `no resource of group ${group} in the stack (${urns.length} resources)` };
+      }),
+  };
+}

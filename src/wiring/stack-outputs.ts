@@ -1,0 +1,40 @@
+import type { InfraDriver } from "../runbook/ports.js";
+
+// The stack outputs the probes and the traffic need (ASG names per group, the load
+// balancer URL). ASG names are remembered once seen: after "remove old group" the output
+// no longer names the old ASG, yet the gate must still check that ASG is gone.
+
+export class StackOutputs {
+  private readonly asgNames = new Map<string, string>();
+  private lbUrl: string | undefined;
+
+  constructor(private readonly infra: InfraDriver) {}
+
+  async refresh(signal: AbortSignal): Promise<void> {
+    const out = await this.infra.outputs(signal);
+    const names = out.asgNames;
+    if (names && typeof names === "object") {
+      for (const [group, name] of Object.entries(names as Record<string, unknown>)) {
+        if (typeof name === "string" && name) this.asgNames.set(group, name);
+      }
+    }
+    if (typeof out.nginxServiceUrl === "string" && out.nginxServiceUrl) this.lbUrl = out.nginxServiceUrl;
+  }
+
+  async asgName(group: string, signal: AbortSignal): Promise<string | undefined> {
+    if (!this.asgNames.has(group)) await this.refresh(signal);
+    return this.asgNames.get(group);
+  }
+
+  /** The load balancer's base URL (http://host:port), refreshed when unknown. */
+  async loadBalancerUrl(signal: AbortSignal): Promise<string | undefined> {
+    if (!this.lbUrl) await this.refresh(signal);
+    if (!this.lbUrl) return undefined;
+    return /^https?:\/\//.test(this.lbUrl) ? this.lbUrl : `http://${this.lbUrl}`;
+  }
+
+  /** Forget the load balancer URL (after an apply the Service may have a new one). */
+  invalidate(): void {
+    this.lbUrl = undefined;
+  }
+}

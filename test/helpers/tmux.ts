@@ -1,0 +1,66 @@
+import { execFileSync } from "node:child_process";
+
+// Drives a program in a real terminal: tmux runs it in a detached session of a fixed
+// size; tests type with send-keys and read the screen with capture-pane.
+
+export class TmuxSession {
+  private constructor(readonly name: string) {}
+
+  static start(command: string, opts: { cwd: string; env?: Record<string, string>; width?: number; height?: number }): TmuxSession {
+    const name = `ekr-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const envArgs = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    execFileSync("tmux", [
+      "new-session",
+      "-d",
+      "-s",
+      name,
+      "-x",
+      String(opts.width ?? 140),
+      "-y",
+      String(opts.height ?? 40),
+      "-c",
+      opts.cwd,
+      ...envArgs,
+      // Keep the pane after the program exits so the test can read its last screen.
+      `${command}; echo "[exit $?]"; sleep 600`,
+    ]);
+    execFileSync("tmux", ["set-option", "-t", name, "remain-on-exit", "on"]);
+    return new TmuxSession(name);
+  }
+
+  screen(): string {
+    return execFileSync("tmux", ["capture-pane", "-p", "-t", this.name], { encoding: "utf8" });
+  }
+
+  /** Everything the pane printed, including what scrolled away. */
+  history(): string {
+    return execFileSync("tmux", ["capture-pane", "-p", "-S", "-3000", "-t", this.name], { encoding: "utf8" });
+  }
+
+  keys(...keys: string[]): void {
+    execFileSync("tmux", ["send-keys", "-t", this.name, ...keys]);
+  }
+
+  async waitFor(pattern: RegExp | string, timeoutMs = 30_000, what: () => string = () => this.screen()): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = what();
+      if (typeof pattern === "string" ? s.includes(pattern) : pattern.test(s)) return s;
+      if (Date.now() > deadline) throw new Error(`screen never showed ${String(pattern)}; last screen:\n${s}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** tmux's view of the terminal modes after the program exited (restored or not). */
+  cursorVisible(): boolean {
+    return execFileSync("tmux", ["display-message", "-p", "-t", this.name, "#{cursor_flag}"], { encoding: "utf8" }).trim() === "1";
+  }
+
+  kill(): void {
+    try {
+      execFileSync("tmux", ["kill-session", "-t", this.name], { stdio: "ignore" });
+    } catch {
+      // already gone
+    }
+  }
+}
