@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --disable-warning=ExperimentalWarning
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, RunbookError } from "./runbook/errors.js";
 
@@ -28,13 +28,17 @@ Examples:
 
 export function buildProgram(): Command {
   const program = new Command("eks-runbook")
-    .description("Migrate a live EKS workload between node groups with zero downtime, one gated step at a time.")
+    .description(
+      "Migrate a live EKS workload between node groups with zero downtime, one gated step at a time.",
+    )
     .version("0.1.0")
     .exitOverride()
     .showHelpAfterError("(add --help for usage)")
     .addHelpText("after", EXAMPLES);
 
-  const target = new Option("--target <target>", "aws or local").choices(["aws", "local"]).default("local");
+  const target = new Option("--target <target>", "aws or local")
+    .choices(["aws", "local"])
+    .default("local");
   const stack = new Option("--stack <name>", "stack name (journal, Pulumi stack)").default("dev");
 
   program
@@ -42,11 +46,22 @@ export function buildProgram(): Command {
     .description("run the migration runbook (the default command)")
     .addOption(target)
     .addOption(stack)
-    .option("--config <file>", "YAML config (groups, versions, traffic, gates); defaults reproduce the tutorial")
-    .option("--dry-run", "show every step's preview (Pulumi preview, predicted drain); change nothing", false)
+    .option(
+      "--config <file>",
+      "YAML config (groups, versions, traffic, gates); defaults reproduce the tutorial",
+    )
+    .option(
+      "--dry-run",
+      "show every step's preview (Pulumi preview, predicted drain); change nothing",
+      false,
+    )
     .option("--yes", "confirm every step without asking (CI)", false)
     .option("--json", "print one JSON event per line on stdout", false)
-    .option("--override-gates", "allow continuing past failed gates (journaled and reported)", false)
+    .option(
+      "--override-gates",
+      "allow continuing past failed gates (journaled and reported)",
+      false,
+    )
     .action(async (opts) => {
       const { runCommand } = await import("./cli/run-command.js");
       process.exitCode = await runCommand(opts);
@@ -87,6 +102,14 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < 22) {
+    throw new RunbookError(
+      `eks-runbook needs Node.js 22 or newer; this is ${process.versions.node}`,
+      "Run it through `npx eks-runbook` or `npm run` in the project: they use the project's own Node 24.",
+      ExitCode.badInput,
+    );
+  }
   const program = buildProgram();
   const { addLazyCommands } = await import("./cli/lazy-commands.js");
   addLazyCommands(program);

@@ -12,7 +12,10 @@ export function createLogger(file: string): Logger {
   return pino(
     {
       level: process.env.EKS_RUNBOOK_LOG_LEVEL ?? "info",
-      redact: { paths: ["*.kubeconfig", "*.passphrase", "*.secretAccessKey", "*.token", "*.password"], censor: "[redacted]" },
+      redact: {
+        paths: ["*.kubeconfig", "*.passphrase", "*.secretAccessKey", "*.token", "*.password"],
+        censor: "[redacted]",
+      },
     },
     pino.destination({ dest: file, sync: false, mode: 0o600 }),
   );

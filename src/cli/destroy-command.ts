@@ -29,11 +29,18 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
       );
     }
     const rl = createInterface({ input: process.stdin, output: process.stdout });
-    typed = (await rl.question(`This deletes every resource of stack "${opts.stack}" (${opts.target}). Type the stack name to confirm: `)).trim();
+    typed = (
+      await rl.question(
+        `This deletes every resource of stack "${opts.stack}" (${opts.target}). Type the stack name to confirm: `,
+      )
+    ).trim();
     rl.close();
   }
   if (typed !== opts.stack) {
-    throw new InputError(`the typed name "${typed}" is not the stack name "${opts.stack}"; nothing was destroyed`, "Type the stack name exactly.");
+    throw new InputError(
+      `the typed name "${typed}" is not the stack name "${opts.stack}"; nothing was destroyed`,
+      "Type the stack name exactly.",
+    );
   }
 
   const abort = new AbortController();
@@ -56,7 +63,10 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
     out(`destroyed ${result.deleted} resource(s) of stack ${opts.stack}`);
     const journal = journalPath(opts.stack);
     if (existsSync(journal)) {
-      const archived = journal.replace(/\.jsonl$/, `.destroyed-${new Date().toISOString().replace(/[:.]/g, "-")}.jsonl`);
+      const archived = journal.replace(
+        /\.jsonl$/,
+        `.destroyed-${new Date().toISOString().replace(/[:.]/g, "-")}.jsonl`,
+      );
       renameSync(journal, archived);
       out(`journal archived as ${archived}`);
     }

@@ -14,11 +14,19 @@ export interface RunOptions {
 
 export function parseTarget(v: string): Target {
   if (v === "aws" || v === "local") return v;
-  throw new InputError(`--target "${v}": must be "aws" or "local"`, "Use --target local to rehearse, --target aws for the real thing.");
+  throw new InputError(
+    `--target "${v}": must be "aws" or "local"`,
+    "Use --target local to rehearse, --target aws for the real thing.",
+  );
 }
 
 /** Decided once, at the entry: who draws and whether anyone can answer a prompt. */
-export function chooseRenderer(o: { json: boolean }, env = process.env, stdout = process.stdout, stdin = process.stdin) {
+export function chooseRenderer(
+  o: { json: boolean },
+  env = process.env,
+  stdout = process.stdout,
+  stdin = process.stdin,
+) {
   const tty = Boolean(stdout.isTTY) && !env.CI;
   const mode: "json" | "plain" | "ink" = o.json ? "json" : tty ? "ink" : "plain";
   const canPrompt = mode === "ink" && Boolean(stdin.isTTY);

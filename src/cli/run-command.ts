@@ -1,10 +1,10 @@
+import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
+import { initialSpec, loadConfig } from "../runbook/config.js";
+import { eksMigrationSteps } from "../runbook/eks-migration.js";
 import { Engine } from "../runbook/engine.js";
 import { InputError } from "../runbook/errors.js";
 import type { EngineEvent } from "../runbook/events.js";
 import { Journal } from "../runbook/journal.js";
-import { eksMigrationSteps } from "../runbook/eks-migration.js";
-import { initialSpec, loadConfig } from "../runbook/config.js";
-import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
 import { chooseRenderer, parseTarget, type RunOptions } from "./options.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 
@@ -49,7 +49,11 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   process.once("SIGINT", onEarlySignal);
   process.once("SIGTERM", onEarlySignal);
 
-  const target = await createTarget(opts, config, { signal: setupAbort.signal, logger, emit: early });
+  const target = await createTarget(opts, config, {
+    signal: setupAbort.signal,
+    logger,
+    emit: early,
+  });
   process.off("SIGINT", onEarlySignal);
   process.off("SIGTERM", onEarlySignal);
 
@@ -78,11 +82,13 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     for (const l of listeners) l(e);
   });
 
-  const onSignal = (sig: NodeJS.Signals) => engine.abort(sig === "SIGINT" ? "interrupted (Ctrl-C)" : `received ${sig}`);
+  const onSignal = (sig: NodeJS.Signals) =>
+    engine.abort(sig === "SIGINT" ? "interrupted (Ctrl-C)" : `received ${sig}`);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    for (const d of target.preflight) early({ type: "diagnostic", ...d, at: new Date().toISOString() });
+    for (const d of target.preflight)
+      early({ type: "diagnostic", ...d, at: new Date().toISOString() });
     const result = await engine.run();
     return result.exitCode;
   } finally {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
-import { Journal } from "../runbook/journal.js";
 import { loadConfig } from "../runbook/config.js";
 import { eksMigrationSteps } from "../runbook/eks-migration.js";
+import { Journal } from "../runbook/journal.js";
 import { journalPath, validateStackName } from "./state-dir.js";
 
 // `eks-runbook status`: where the migration stands, from the journal alone (no cluster
@@ -12,7 +12,12 @@ export async function statusCommand(raw: Record<string, unknown>): Promise<numbe
   const path = journalPath(stack);
   const steps = eksMigrationSteps(loadConfig(undefined));
   const state = new Journal(path).read();
-  const rows = steps.map((s, i) => ({ index: i + 1, step: s.id, title: s.title, status: state.status.get(s.id) ?? "pending" }));
+  const rows = steps.map((s, i) => ({
+    index: i + 1,
+    step: s.id,
+    title: s.title,
+    status: state.status.get(s.id) ?? "pending",
+  }));
   const next = rows.find((r) => r.status !== "done");
   const last = state.records.at(-1);
   if (raw.json) {
@@ -26,8 +31,16 @@ export async function statusCommand(raw: Record<string, unknown>): Promise<numbe
     return 0;
   }
   process.stdout.write(`stack ${stack} · journal ${path}\n`);
-  for (const r of rows) process.stdout.write(`  ${r.status === "done" ? "✔" : r.status === "pending" ? "○" : "▶"} ${r.index} ${r.title.padEnd(20)} ${r.status}\n`);
-  process.stdout.write(next ? `next: step ${next.index} (${next.title})${next.status !== "pending" ? `, interrupted while ${next.status}` : ""}\n` : "every step is done.\n");
-  if (state.overrides.length) process.stdout.write(`gate overrides: ${state.overrides.length} (see the report)\n`);
+  for (const r of rows)
+    process.stdout.write(
+      `  ${r.status === "done" ? "✔" : r.status === "pending" ? "○" : "▶"} ${r.index} ${r.title.padEnd(20)} ${r.status}\n`,
+    );
+  process.stdout.write(
+    next
+      ? `next: step ${next.index} (${next.title})${next.status !== "pending" ? `, interrupted while ${next.status}` : ""}\n`
+      : "every step is done.\n",
+  );
+  if (state.overrides.length)
+    process.stdout.write(`gate overrides: ${state.overrides.length} (see the report)\n`);
   return 0;
 }

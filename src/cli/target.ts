@@ -12,7 +12,10 @@ import type { RunOptions } from "./options.js";
 export interface TargetInfra extends InfraDriver {
   /** URNs of every resource in the stack. */
   resourceUrns(signal: AbortSignal): Promise<string[]>;
-  destroy(opts: { signal: AbortSignal; onProgress?: (p: ApplyProgress) => void }): Promise<{ deleted: number }>;
+  destroy(opts: {
+    signal: AbortSignal;
+    onProgress?: (p: ApplyProgress) => void;
+  }): Promise<{ deleted: number }>;
 }
 
 export interface RunTarget {
@@ -29,7 +32,11 @@ export interface TargetDeps {
   emit: (e: EngineEvent) => void;
 }
 
-export async function createTarget(opts: RunOptions, config: RunbookConfig, deps: TargetDeps): Promise<RunTarget> {
+export async function createTarget(
+  opts: RunOptions,
+  config: RunbookConfig,
+  deps: TargetDeps,
+): Promise<RunTarget> {
   const { createRunTarget } = await import("../wiring/create-run-target.js");
   return createRunTarget(opts, config, deps);
 }

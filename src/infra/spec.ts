@@ -9,9 +9,11 @@ const k8sVersion = z
   .regex(/^1\.\d{2}$/, 'a Kubernetes minor version like "1.33"')
   .describe("Kubernetes minor version");
 
-const labelKey = z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, {
-  message: "a Kubernetes label key such as example.com/role",
-});
+const labelKey = z
+  .string()
+  .regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, {
+    message: "a Kubernetes label key such as example.com/role",
+  });
 
 export const taintSchema = z
   .object({
@@ -46,6 +48,18 @@ export const nodeGroupSchema = z
         message: `must satisfy min ≤ desired ≤ max (got min ${g.min}, desired ${g.desired}, max ${g.max})`,
       });
     }
+    // EKS node groups take taints as a map keyed by taint key: one taint per key.
+    const keys = new Set<string>();
+    g.taints.forEach((t, i) => {
+      if (keys.has(t.key)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["taints", i, "key"],
+          message: `duplicate taint key "${t.key}" (one taint per key)`,
+        });
+      }
+      keys.add(t.key);
+    });
   });
 export type NodeGroupSpec = z.infer<typeof nodeGroupSchema>;
 
@@ -70,14 +84,20 @@ export const migrationSpecSchema = z
       })
       .strict(),
     host: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, { message: "a DNS host name" }),
-    path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'an absolute URL path such as "/echoserver"' }),
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'an absolute URL path such as "/echoserver"' }),
   })
   .strict()
   .superRefine((s, ctx) => {
     const seen = new Set<string>();
     s.nodeGroups.forEach((g, i) => {
       if (seen.has(g.name)) {
-        ctx.addIssue({ code: "custom", path: ["nodeGroups", i, "name"], message: `duplicate node group "${g.name}"` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["nodeGroups", i, "name"],
+          message: `duplicate node group "${g.name}"`,
+        });
       }
       seen.add(g.name);
       const [cMaj, cMin] = s.clusterVersion.split(".").map(Number);

@@ -24,7 +24,14 @@ export function httpOkProbe(exp: HttpOkExpectation): Probe {
         emit(await check(request, exp, signal));
         await new Promise<void>((r) => {
           const t = setTimeout(r, interval);
-          signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+          signal.addEventListener(
+            "abort",
+            () => {
+              clearTimeout(t);
+              r();
+            },
+            { once: true },
+          );
         });
       }
     },
@@ -40,7 +47,10 @@ async function check(
   try {
     base = await exp.url(signal);
   } catch (err) {
-    return { ok: false, reason: `no load balancer address yet: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      ok: false,
+      reason: `no load balancer address yet: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
   if (!base) return { ok: false, reason: "the load balancer has no address yet" };
   const url = new URL(exp.path, base).toString();
@@ -50,10 +60,14 @@ async function check(
       signal: AbortSignal.any([signal, AbortSignal.timeout(exp.timeoutMs ?? 2000)]),
     });
     const body = await res.body.text();
-    if (res.statusCode === 200) return { ok: true, reason: `GET ${exp.host}${exp.path} → 200 (${body.length} bytes)` };
+    if (res.statusCode === 200)
+      return { ok: true, reason: `GET ${exp.host}${exp.path} → 200 (${body.length} bytes)` };
     return { ok: false, reason: `GET ${exp.host}${exp.path} → ${res.statusCode}` };
   } catch (err) {
     const code = (err as { code?: string }).code;
-    return { ok: false, reason: `GET ${exp.host}${exp.path} via ${base}: ${code ?? (err instanceof Error ? err.message : String(err))}` };
+    return {
+      ok: false,
+      reason: `GET ${exp.host}${exp.path} via ${base}: ${code ?? (err instanceof Error ? err.message : String(err))}`,
+    };
   }
 }

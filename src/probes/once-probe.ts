@@ -1,7 +1,9 @@
 import type { Probe, ProbeResult } from "../runbook/ports.js";
 
 /** A probe over a value that is final when asked (totals of a stopped load generator). */
-export function onceProbe(evaluate: (signal: AbortSignal) => Promise<ProbeResult> | ProbeResult): Probe {
+export function onceProbe(
+  evaluate: (signal: AbortSignal) => Promise<ProbeResult> | ProbeResult,
+): Probe {
   return {
     observe: async (signal, report) => {
       try {

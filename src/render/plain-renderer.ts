@@ -8,6 +8,8 @@ const TRAFFIC_LINE_EVERY_S = 5;
 
 export function createPlainRenderer(write: (line: string) => void): (e: EngineEvent) => void {
   const index = new Map<string, number>();
+  // Gate reasons change every second (request counts); print a gate when its state changes.
+  const gateState = new Map<string, string>();
   let total = 0;
   let trafficTick = 0;
   const tag = (step: string) => `[${index.get(step) ?? "?"}/${total}] ${step}`;
@@ -16,10 +18,15 @@ export function createPlainRenderer(write: (line: string) => void): (e: EngineEv
       case "run":
         total = e.steps.length;
         for (const s of e.steps) index.set(s.id, s.index);
-        write(`eks-runbook · stack ${e.stack} · ${e.target}${e.dryRun ? " · dry run" : ""} · ${total} steps`);
+        write(
+          `eks-runbook · stack ${e.stack} · ${e.target}${e.dryRun ? " · dry run" : ""} · ${total} steps`,
+        );
         if (e.resumeFrom) write(`resuming at step ${e.resumeFrom.index}: ${e.resumeFrom.reason}`);
         return;
       case "step":
+        if (e.status === "verifying")
+          for (const k of [...gateState.keys()])
+            if (k.startsWith(`${e.step}/`)) gateState.delete(k);
         write(`${tag(e.step)}: ${e.status}${e.reason ? ` (${e.reason})` : ""}`);
         return;
       case "preview":
@@ -35,12 +42,21 @@ export function createPlainRenderer(write: (line: string) => void): (e: EngineEv
         }
         return;
       case "progress":
-        write(`${tag(e.step)}: ${e.done}/${e.total}${e.current ? ` ${e.current}` : ""}${e.message ? ` ${e.message}` : ""}`);
+        write(
+          `${tag(e.step)}: ${e.done}/${e.total}${e.current ? ` ${e.current}` : ""}${e.message ? ` ${e.message}` : ""}`,
+        );
         return;
-      case "gate":
-        write(`${tag(e.step)}: gate ${e.gate} ${e.settled ? "passed" : e.passed ? "holding" : "waiting"}: ${e.reason}`);
+      case "gate": {
+        const key = `${e.step}/${e.gate}`;
+        const state = `${e.passed}/${e.settled}`;
+        if (gateState.get(key) === state) return;
+        gateState.set(key, state);
+        write(
+          `${tag(e.step)}: gate ${e.gate} ${e.settled ? "passed" : e.passed ? "holding" : "waiting"}: ${e.reason}`,
+        );
         for (const w of e.warnings ?? []) write(`${tag(e.step)}: gate ${e.gate} warning: ${w}`);
         return;
+      }
       case "diagnostic":
         write(`${e.step ? `${tag(e.step)}: ` : ""}${e.severity}: ${e.message}`);
         return;
@@ -54,7 +70,9 @@ export function createPlainRenderer(write: (line: string) => void): (e: EngineEv
           const errs = Object.entries(e.errors)
             .map(([k, n]) => `${k}×${n}`)
             .join(" ");
-          write(`traffic ${e.at}: ${e.requests} req/s, ${rate} ok, p50 ${e.p50Ms.toFixed(1)}ms p99 ${e.p99Ms.toFixed(1)}ms${errs ? `, errors ${errs}` : ""}`);
+          write(
+            `traffic ${e.at}: ${e.requests} req/s, ${rate} ok, p50 ${e.p50Ms.toFixed(1)}ms p99 ${e.p99Ms.toFixed(1)}ms${errs ? `, errors ${errs}` : ""}`,
+          );
         }
         return;
       }

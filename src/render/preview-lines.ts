@@ -46,5 +46,7 @@ const ORDER = ["create", "update", "replace", "delete"];
 
 /** Resources grouped by operation, in create/update/replace/delete order. */
 export function groupedResources(p: PreviewEvent): { op: string; resources: ResourceChange[] }[] {
-  return ORDER.map((op) => ({ op, resources: p.resources.filter((r) => r.op === op) })).filter((g) => g.resources.length);
+  return ORDER.map((op) => ({ op, resources: p.resources.filter((r) => r.op === op) })).filter(
+    (g) => g.resources.length,
+  );
 }

@@ -16,7 +16,8 @@ const PAD = { left: 64, right: 96, top: 76, bottom: 36 };
 const GAP = 28;
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const fmt = (n: number) => (Math.abs(n) >= 1000 ? `${(n / 1000).toFixed(n >= 10000 ? 0 : 1)}k` : n.toFixed(0));
+const fmt = (n: number) =>
+  Math.abs(n) >= 1000 ? `${(n / 1000).toFixed(n >= 10000 ? 0 : 1)}k` : n.toFixed(0);
 
 export function renderChartSvg({ samples, marks, title }: ChartInput): string {
   const t0 = samples[0]?.at ?? marks[0]?.at ?? 0;
@@ -33,7 +34,9 @@ export function renderChartSvg({ samples, marks, title }: ChartInput): string {
   const maxRps = Math.max(1, ...samples.map((s) => s.requests));
   const yRps = (v: number) => rpsTop + (1 - v / maxRps) * panelH;
 
-  const ratePath = samples.map((s, i) => `${i ? "L" : "M"}${x(s.at + 500).toFixed(1)},${yRate(rates[i]!).toFixed(1)}`).join("");
+  const ratePath = samples
+    .map((s, i) => `${i ? "L" : "M"}${x(s.at + 500).toFixed(1)},${yRate(rates[i]!).toFixed(1)}`)
+    .join("");
   const rpsArea = samples.length
     ? `M${x(samples[0]!.at + 500).toFixed(1)},${yRps(0)}` +
       samples.map((s) => `L${x(s.at + 500).toFixed(1)},${yRps(s.requests).toFixed(1)}`).join("") +
@@ -41,7 +44,10 @@ export function renderChartSvg({ samples, marks, title }: ChartInput): string {
     : "";
   const failures = samples
     .filter((s) => s.failed > 0)
-    .map((s) => `<rect x="${x(s.at).toFixed(1)}" y="${rateTop}" width="${Math.max(2, x(s.at + 1000) - x(s.at)).toFixed(1)}" height="${panelH}" fill="#d62728" opacity="0.25"/>`)
+    .map(
+      (s) =>
+        `<rect x="${x(s.at).toFixed(1)}" y="${rateTop}" width="${Math.max(2, x(s.at + 1000) - x(s.at)).toFixed(1)}" height="${panelH}" fill="#d62728" opacity="0.25"/>`,
+    )
     .join("");
 
   const markLines = marks
@@ -61,15 +67,23 @@ export function renderChartSvg({ samples, marks, title }: ChartInput): string {
   const xTicks: string[] = [];
   for (let s = 0; s <= seconds; s += tickEvery) {
     const tx = x(t0 + s * 1000).toFixed(1);
-    xTicks.push(`<text x="${tx}" y="${H - PAD.bottom + 16}" font-size="11" text-anchor="middle" fill="#333">${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}</text>`);
+    xTicks.push(
+      `<text x="${tx}" y="${H - PAD.bottom + 16}" font-size="11" text-anchor="middle" fill="#333">${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}</text>`,
+    );
   }
   const yTicks = [
     [100, yRate(100)],
     [minRate, yRate(minRate)],
   ]
-    .map(([v, y]) => `<text x="${PAD.left - 6}" y="${(y as number) + 4}" font-size="11" text-anchor="end" fill="#333">${v}%</text>`)
+    .map(
+      ([v, y]) =>
+        `<text x="${PAD.left - 6}" y="${(y as number) + 4}" font-size="11" text-anchor="end" fill="#333">${v}%</text>`,
+    )
     .concat(
-      [maxRps, 0].map((v) => `<text x="${PAD.left - 6}" y="${yRps(v) + 4}" font-size="11" text-anchor="end" fill="#333">${fmt(v)}</text>`),
+      [maxRps, 0].map(
+        (v) =>
+          `<text x="${PAD.left - 6}" y="${yRps(v) + 4}" font-size="11" text-anchor="end" fill="#333">${fmt(v)}</text>`,
+      ),
     )
     .join("");
 

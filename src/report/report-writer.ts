@@ -39,7 +39,12 @@ export interface ReportSummary {
   peakRps: number;
   meanRps: number;
   steps: StepRow[];
-  overrides: { step: string; gates: { gate: string; reason: string }[]; user: string; at: string }[];
+  overrides: {
+    step: string;
+    gates: { gate: string; reason: string }[];
+    user: string;
+    at: string;
+  }[];
   files: Record<string, string>;
 }
 
@@ -57,11 +62,17 @@ export function summarise(input: ReportInput): Omit<ReportSummary, "files"> {
   }
   const steps: StepRow[] = input.steps.map((st, i) => {
     const recs = input.journal.filter((r) => "step" in r && r.step === st.id);
-    const transitions = recs.filter((r): r is Extract<JournalRecord, { type: "transition" }> => r.type === "transition");
+    const transitions = recs.filter(
+      (r): r is Extract<JournalRecord, { type: "transition" }> => r.type === "transition",
+    );
     const start = transitions.find((t) => t.status === "previewing")?.at;
-    const end = transitions.findLast((t) => t.status === "done" || t.status === "failed" || t.status === "rolled-back");
+    const end = transitions.findLast(
+      (t) => t.status === "done" || t.status === "failed" || t.status === "rolled-back",
+    );
     const lastVerifying = transitions.findLastIndex((t) => t.status === "verifying");
-    const gateRecs = recs.filter((r): r is Extract<JournalRecord, { type: "gate" }> => r.type === "gate");
+    const gateRecs = recs.filter(
+      (r): r is Extract<JournalRecord, { type: "gate" }> => r.type === "gate",
+    );
     const lastGateAt = lastVerifying >= 0 ? transitions[lastVerifying]!.at : "";
     return {
       index: i + 1,
@@ -74,7 +85,9 @@ export function summarise(input: ReportInput): Omit<ReportSummary, "files"> {
       confirmedBy: recs
         .filter((r): r is Extract<JournalRecord, { type: "decision" }> => r.type === "decision")
         .map((d) => `${d.decision} by ${d.user} at ${d.at}`),
-      gates: gateRecs.filter((g) => g.at >= lastGateAt).map((g) => ({ gate: g.gate, passed: g.passed, reason: g.reason })),
+      gates: gateRecs
+        .filter((g) => g.at >= lastGateAt)
+        .map((g) => ({ gate: g.gate, passed: g.passed, reason: g.reason })),
     };
   });
   const overrides = input.journal
@@ -85,7 +98,8 @@ export function summarise(input: ReportInput): Omit<ReportSummary, "files"> {
     stack: input.stack,
     target: input.target,
     generatedAt: new Date().toISOString(),
-    verdict: total === 0 ? "no traffic measured" : failed === 0 ? "zero downtime" : "requests failed",
+    verdict:
+      total === 0 ? "no traffic measured" : failed === 0 ? "zero downtime" : "requests failed",
     requests: { total, ok, failed, errors },
     durationSeconds,
     peakRps: Math.max(0, ...samples.map((s) => s.requests)),
@@ -118,7 +132,10 @@ export function renderMarkdown(s: ReportSummary): string {
     "## Gate overrides",
     "",
     ...(s.overrides.length
-      ? s.overrides.map((o) => `- step ${o.step} by ${o.user} at ${o.at}: ${o.gates.map((g) => `${g.gate} (${g.reason})`).join(", ")}`)
+      ? s.overrides.map(
+          (o) =>
+            `- step ${o.step} by ${o.user} at ${o.at}: ${o.gates.map((g) => `${g.gate} (${g.reason})`).join(", ")}`,
+        )
       : ["None: every gate passed on its own."]),
     "",
     "## Errors",
@@ -153,10 +170,18 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
   });
   writeFileSync(join(input.dir, files.svg), svg);
   const { Resvg } = await import("@resvg/resvg-js");
-  const png = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" }, fitTo: { mode: "width", value: 1440 } }).render().asPng();
+  const png = new Resvg(svg, {
+    font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" },
+    fitTo: { mode: "width", value: 1440 },
+  })
+    .render()
+    .asPng();
   writeFileSync(join(input.dir, files.png), png);
   writeFileSync(join(input.dir, files.timelineCsv), timelineCsv(rows));
-  writeFileSync(join(input.dir, files.timelineJson), `${JSON.stringify({ samples: rows, marks: input.timeline.marks }, null, 1)}\n`);
+  writeFileSync(
+    join(input.dir, files.timelineJson),
+    `${JSON.stringify({ samples: rows, marks: input.timeline.marks }, null, 1)}\n`,
+  );
   writeFileSync(join(input.dir, files.json), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(input.dir, files.markdown), renderMarkdown(summary));
   return summary;

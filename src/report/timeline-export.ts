@@ -6,7 +6,10 @@ export interface TimelineRow extends TrafficSample {
   step: string;
 }
 
-export function withSteps(samples: TrafficSample[], marks: { label: string; at: number }[]): TimelineRow[] {
+export function withSteps(
+  samples: TrafficSample[],
+  marks: { label: string; at: number }[],
+): TimelineRow[] {
   const sorted = [...marks].sort((a, b) => a.at - b.at);
   return samples.map((s) => {
     let step = "";
@@ -17,7 +20,16 @@ export function withSteps(samples: TrafficSample[], marks: { label: string; at: 
 
 export function timelineCsv(rows: TimelineRow[]): string {
   const kinds = [...new Set(rows.flatMap((r) => Object.keys(r.errors)))].sort();
-  const header = ["time", "step", "requests", "ok", "failed", ...kinds.map((k) => `errors_${k}`), "p50_ms", "p99_ms"];
+  const header = [
+    "time",
+    "step",
+    "requests",
+    "ok",
+    "failed",
+    ...kinds.map((k) => `errors_${k}`),
+    "p50_ms",
+    "p99_ms",
+  ];
   const lines = rows.map((r) =>
     [
       new Date(r.at).toISOString(),

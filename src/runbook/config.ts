@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
-import { type MigrationSpec, migrationSpecSchema, type NodeGroupSpec, nodeGroupSchema } from "../infra/spec.js";
+import {
+  type MigrationSpec,
+  migrationSpecSchema,
+  type NodeGroupSpec,
+  nodeGroupSchema,
+} from "../infra/spec.js";
+import { validateSpec } from "../infra/validate-spec.js";
 import { eksMigrationSteps } from "./eks-migration.js";
 import { InputError } from "./errors.js";
 
@@ -71,12 +77,21 @@ export const DEFAULT_CONFIG: RunbookConfig = {
 };
 
 function group(name: string, instanceType: string, n: number, kubelet: string): NodeGroupSpec {
-  return { name, instanceType, desired: n, min: n, max: n, kubeletVersion: kubelet, taints: [], labels: {} };
+  return {
+    name,
+    instanceType,
+    desired: n,
+    min: n,
+    max: n,
+    kubeletVersion: kubelet,
+    taints: [],
+    labels: {},
+  };
 }
 
 /** The stack's desired state before step 1 (what "provision" creates). */
 export function initialSpec(c: RunbookConfig): MigrationSpec {
-  return migrationSpecSchema.parse(planStart(c));
+  return validateSpec(planStart(c));
 }
 
 function planStart(c: RunbookConfig): MigrationSpec {
@@ -151,21 +166,31 @@ export function validateConfig(raw: unknown, source: string): RunbookConfig {
   }
   const config = result.data;
   const fail = (lines: string[], hint: string): never => {
-    throw new InputError(`${source}: invalid configuration\n${lines.map((l) => `  - ${l}`).join("\n")}`, hint);
+    throw new InputError(
+      `${source}: invalid configuration\n${lines.map((l) => `  - ${l}`).join("\n")}`,
+      hint,
+    );
   };
   const names = [config.groups.standard.name, config.groups.old.name, config.groups.new.name];
   if (new Set(names).size !== names.length) {
-    fail([`groups: the standard, old and new groups need different names (got ${names.join(", ")})`], "Give each group its own name.");
+    fail(
+      [`groups: the standard, old and new groups need different names (got ${names.join(", ")})`],
+      "Give each group its own name.",
+    );
   }
   if (config.groups.old.instanceType === config.groups.new.instanceType) {
     fail(
-      [`groups.new.instanceType: must differ from groups.old.instanceType ("${config.groups.old.instanceType}"); NGINX is moved by instance type`],
+      [
+        `groups.new.instanceType: must differ from groups.old.instanceType ("${config.groups.old.instanceType}"); NGINX is moved by instance type`,
+      ],
       "Pick another instance type for the new group.",
     );
   }
   if (config.nginx.replicas > config.groups.new.desired) {
     fail(
-      [`nginx.replicas: ${config.nginx.replicas} replicas need ${config.nginx.replicas} nodes in the new group (one per node), groups.new.desired is ${config.groups.new.desired}`],
+      [
+        `nginx.replicas: ${config.nginx.replicas} replicas need ${config.nginx.replicas} nodes in the new group (one per node), groups.new.desired is ${config.groups.new.desired}`,
+      ],
       "Raise groups.new.desired or lower nginx.replicas.",
     );
   }
@@ -173,7 +198,10 @@ export function validateConfig(raw: unknown, source: string): RunbookConfig {
   // placement, capacities), so a plan that would strand NGINX halfway is refused now.
   const roleOf = new Map(Object.entries(config.groups).map(([role, g]) => [g.name, role]));
   let spec: unknown = planStart(config);
-  for (const step of [{ id: "provision", change: (x: MigrationSpec) => x }, ...eksMigrationSteps(config)]) {
+  for (const step of [
+    { id: "provision", change: (x: MigrationSpec) => x },
+    ...eksMigrationSteps(config),
+  ]) {
     if (!step.change) continue;
     spec = step.change(spec as MigrationSpec);
     const check = migrationSpecSchema.safeParse(spec, { reportInput: true });
@@ -183,7 +211,11 @@ export function validateConfig(raw: unknown, source: string): RunbookConfig {
         check.error.issues.map((i) => {
           const path =
             i.path[0] === "nodeGroups" && typeof i.path[1] === "number"
-              ? ["groups", roleOf.get(groups[i.path[1]]?.name ?? "") ?? String(i.path[1]), ...i.path.slice(2)]
+              ? [
+                  "groups",
+                  roleOf.get(groups[i.path[1]]?.name ?? "") ?? String(i.path[1]),
+                  ...i.path.slice(2),
+                ]
               : i.path;
           return `${describeIssue({ ...i, path } as z.core.$ZodIssue)} (in the desired state of step "${step.id}")`;
         }),
@@ -211,7 +243,10 @@ export function loadConfig(file: string | undefined): RunbookConfig {
   try {
     raw = parseYaml(text, { prettyErrors: true });
   } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : "";
+    const where =
+      err instanceof YAMLParseError && err.linePos
+        ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}`
+        : "";
     throw new InputError(
       `${file}: not valid YAML${where}: ${(err as Error).message.split("\n")[0]}`,
       "Fix the YAML syntax (indentation, colons, quotes).",

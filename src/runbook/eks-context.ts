@@ -1,6 +1,13 @@
 import type { MigrationSpec } from "../infra/spec.js";
 import type { RunbookConfig } from "./config.js";
-import type { ActionOutcome, ActionPreview, ActionProgress, Probe, TrafficSource, TrafficTarget } from "./ports.js";
+import type {
+  ActionOutcome,
+  ActionPreview,
+  ActionProgress,
+  Probe,
+  TrafficSource,
+  TrafficTarget,
+} from "./ports.js";
 
 // What the EKS migration runbook needs from the world. The CLI builds one from the real
 // probes, ops, traffic and report writer; unit tests of the engine use their own fakes.
@@ -17,14 +24,23 @@ export interface NodesExpectation {
 export interface EksProbes {
   nodesReady(e: NodesExpectation): Probe;
   nodesAbsent(group: string): Probe;
-  podsPlaced(opts: { namespace: string; appLabel: string; instanceTypes: string[]; expected: number }): Probe;
+  podsPlaced(opts: {
+    namespace: string;
+    appLabel: string;
+    instanceTypes: string[];
+    expected: number;
+  }): Probe;
   rolloutComplete(opts: { namespace: string; name: string }): Probe;
   noEvictablePods(group: string): Probe;
   asgInService(opts: { group: string; count: number }): Probe;
   asgGone(group: string): Probe;
   /** One request through the load balancer answers 200 (before traffic runs). */
   httpOk(opts: { host: string; path: string }): Probe;
-  trafficHealthy(opts: { windowSeconds: number; successRatePercent: number; minRequests: number }): Probe;
+  trafficHealthy(opts: {
+    windowSeconds: number;
+    successRatePercent: number;
+    minRequests: number;
+  }): Probe;
   /** No request failed since traffic started. */
   zeroFailures(): Probe;
   /** The stack holds no resources of this node group. */
@@ -33,7 +49,11 @@ export interface EksProbes {
 
 export interface EksOps {
   drainPreview(group: string, signal: AbortSignal): Promise<ActionPreview>;
-  drain(group: string, signal: AbortSignal, progress: (p: ActionProgress) => void): Promise<ActionOutcome>;
+  drain(
+    group: string,
+    signal: AbortSignal,
+    progress: (p: ActionProgress) => void,
+  ): Promise<ActionOutcome>;
   uncordon(group: string, signal: AbortSignal): Promise<ActionOutcome>;
   deleteNodesPreview(group: string, signal: AbortSignal): Promise<ActionPreview>;
   deleteNodes(group: string, signal: AbortSignal): Promise<ActionOutcome>;

@@ -1,7 +1,7 @@
+import { addNewGroup, moveNginx, removeOldGroup, scaleOldToZero } from "../infra/spec-steps.js";
 import { WORKLOAD } from "../infra/workload-names.js";
 import type { RunbookConfig } from "./config.js";
 import type { EksContext } from "./eks-context.js";
-import { addGroup, removeGroup, scaleGroup, setNginxInstanceTypes } from "./spec-changes.js";
 import type { GateDef, Step } from "./step.js";
 
 // The tutorial "EKS - Migrating Node Groups with Zero Downtime", modernised, as data: nine
@@ -14,7 +14,13 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
   const { standard, old, new: fresh } = config.groups;
   const windowMs = config.gates.windowSeconds * 1000;
   const timeoutMs = config.gates.timeoutSeconds * 1000;
-  const gate = (id: string, title: string, probe: Gate["probe"]): Gate => ({ id, title, windowMs, timeoutMs, probe });
+  const gate = (id: string, title: string, probe: Gate["probe"]): Gate => ({
+    id,
+    title,
+    windowMs,
+    timeoutMs,
+    probe,
+  });
 
   const traffic = gate("traffic", `traffic ≥ ${config.gates.successRatePercent}% ok`, (c) =>
     c.probes.trafficHealthy({
@@ -25,7 +31,12 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
   );
   const nodes = (g: typeof standard, count = g.desired): Gate =>
     gate(`nodes-${g.name}`, `${count} ${g.name} nodes Ready`, (c, spec) =>
-      c.probes.nodesReady({ group: g.name, count, controlPlaneVersion: spec.clusterVersion, kubeletVersion: g.kubeletVersion }),
+      c.probes.nodesReady({
+        group: g.name,
+        count,
+        controlPlaneVersion: spec.clusterVersion,
+        kubeletVersion: g.kubeletVersion,
+      }),
     );
   const nginxOn = (instanceType: string): Gate =>
     gate("nginx-placement", `NGINX pods on ${instanceType}`, (c, spec) =>
@@ -77,10 +88,17 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
       action: {
         preview: async (c, _spec, signal) => {
           const t = await c.trafficTarget(signal);
-          const rate = config.traffic.rate > 0 ? `${config.traffic.rate} req/s` : "as fast as possible";
+          const rate =
+            config.traffic.rate > 0 ? `${config.traffic.rate} req/s` : "as fast as possible";
           return {
             summary: `start the load generator: ${config.traffic.connections} connections, ${rate}`,
-            items: [{ kind: "start", target: `${t.url}${t.path ?? ""}`, detail: `Host: ${t.host ?? "-"}` }],
+            items: [
+              {
+                kind: "start",
+                target: `${t.url}${t.path ?? ""}`,
+                detail: `Host: ${t.host ?? "-"}`,
+              },
+            ],
           };
         },
         run: async (c, _spec, signal) => {
@@ -104,7 +122,7 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
       why:
         `Bring up ${fresh.desired} × ${fresh.instanceType} at kubelet ${fresh.kubeletVersion}, tainted so only NGINX lands there. ` +
         "Capacity exists before anything moves: create before delete.",
-      change: (spec) => addGroup(spec, fresh),
+      change: (spec) => addNewGroup(spec, fresh),
       gates: [
         nodes(fresh),
         gate("asg-new", `ASG ${fresh.name}: ${fresh.desired} InService`, (c) =>
@@ -119,7 +137,7 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
       why:
         `Point NGINX's required node affinity at ${fresh.instanceType}. The rolling update (surge 1, unavailable 0), ` +
         "the PDB and graceful shutdown move it one pod at a time without dropping a request.",
-      change: (spec) => setNginxInstanceTypes(spec, [fresh.instanceType]),
+      change: (spec) => moveNginx(spec, fresh.name),
       gates: [rollout(WORKLOAD.nginx.name), nginxOn(fresh.instanceType), traffic],
     },
     {
@@ -134,7 +152,9 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
         undo: (c, _spec, signal) => c.ops.uncordon(old.name, signal),
       },
       gates: [
-        gate("drained", `no evictable pods on ${old.name} nodes`, (c) => c.probes.noEvictablePods(old.name)),
+        gate("drained", `no evictable pods on ${old.name} nodes`, (c) =>
+          c.probes.noEvictablePods(old.name),
+        ),
         traffic,
       ],
     },
@@ -146,15 +166,22 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
         preview: (c, _spec, signal) => c.ops.deleteNodesPreview(old.name, signal),
         run: (c, _spec, signal) => c.ops.deleteNodes(old.name, signal),
       },
-      gates: [gate("nodes-gone", `no ${old.name} nodes in the API`, (c) => c.probes.nodesAbsent(old.name)), traffic],
+      gates: [
+        gate("nodes-gone", `no ${old.name} nodes in the API`, (c) =>
+          c.probes.nodesAbsent(old.name),
+        ),
+        traffic,
+      ],
     },
     {
       id: "scale-old-to-zero",
       title: "Scale old to 0",
       why: "Scale the old Auto Scaling group to zero, so its instances terminate and stop costing money.",
-      change: (spec) => scaleGroup(spec, old.name, 0),
+      change: (spec) => scaleOldToZero(spec, old.name),
       gates: [
-        gate("asg-old-empty", `ASG ${old.name}: 0 InService`, (c) => c.probes.asgInService({ group: old.name, count: 0 })),
+        gate("asg-old-empty", `ASG ${old.name}: 0 InService`, (c) =>
+          c.probes.asgInService({ group: old.name, count: 0 }),
+        ),
         traffic,
       ],
     },
@@ -162,9 +189,11 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
       id: "remove-old-group",
       title: "Remove old group",
       why: "Remove the old group from the desired state; Pulumi deletes its launch template, ASG and IAM.",
-      change: (spec) => removeGroup(spec, old.name),
+      change: (spec) => removeOldGroup(spec, old.name),
       gates: [
-        gate("stack-clean", `no ${old.name} resources in the stack`, (c) => c.probes.stackWithoutGroup(old.name)),
+        gate("stack-clean", `no ${old.name} resources in the stack`, (c) =>
+          c.probes.stackWithoutGroup(old.name),
+        ),
         gate("asg-old-gone", `ASG ${old.name} gone`, (c) => c.probes.asgGone(old.name)),
         traffic,
       ],
@@ -181,7 +210,15 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
           return { summary: r.summary, details: { report: r.path } };
         },
       },
-      gates: [{ id: "zero-downtime", title: "0 failed requests", windowMs: 0, timeoutMs, probe: (c) => c.probes.zeroFailures() }],
+      gates: [
+        {
+          id: "zero-downtime",
+          title: "0 failed requests",
+          windowMs: 0,
+          timeoutMs,
+          probe: (c) => c.probes.zeroFailures(),
+        },
+      ],
     },
   ];
 }

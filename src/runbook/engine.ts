@@ -1,6 +1,12 @@
 import type { MigrationSpec } from "../infra/spec.js";
 import { AbortedError, errorMessage, isAbortError } from "./errors.js";
-import type { Decision, EngineActions, EngineEvent, EventListener, SummaryEvent } from "./events.js";
+import type {
+  Decision,
+  EngineActions,
+  EngineEvent,
+  EventListener,
+  SummaryEvent,
+} from "./events.js";
 import { type Clock, type GateOutcome, runGates } from "./gate-runner.js";
 import { type Journal, type JournalState, now, operatorName } from "./journal.js";
 import type { InfraDriver, PreviewResult, TrafficSource } from "./ports.js";
@@ -78,7 +84,9 @@ export class Engine<C> implements EngineActions {
   async run(): Promise<RunResult> {
     const { steps, journal } = this.o;
     const signal = this.abortController.signal;
-    const state: JournalState = this.o.dryRun ? { status: new Map(), overrides: [], records: [] } : journal.read();
+    const state: JournalState = this.o.dryRun
+      ? { status: new Map(), overrides: [], records: [] }
+      : journal.read();
     this.overrides = state.overrides.length;
     const startIndex = steps.findIndex((s) => state.status.get(s.id) !== "done");
     const resumeIndex = startIndex === -1 ? steps.length : startIndex;
@@ -99,7 +107,13 @@ export class Engine<C> implements EngineActions {
         status: state.status.get(s.id) === "done" ? "done" : "pending",
       })),
       ...(resumed && resumeReason
-        ? { resumeFrom: { step: steps[resumeIndex]?.id ?? "end", index: resumeIndex + 1, reason: resumeReason } }
+        ? {
+            resumeFrom: {
+              step: steps[resumeIndex]?.id ?? "end",
+              index: resumeIndex + 1,
+              reason: resumeReason,
+            },
+          }
         : {}),
       at: now(),
     });
@@ -151,14 +165,30 @@ export class Engine<C> implements EngineActions {
   }
 
   /** Before anything else on a resume: make the infra consistent, re-arm in-process effects. */
-  private async recover(state: JournalState, resumeIndex: number, spec: MigrationSpec, signal: AbortSignal) {
+  private async recover(
+    state: JournalState,
+    resumeIndex: number,
+    spec: MigrationSpec,
+    signal: AbortSignal,
+  ) {
     const interrupted = this.o.steps[resumeIndex];
     const last = interrupted ? state.status.get(interrupted.id) : undefined;
-    if (last === "applying" || last === "verifying" || last === "failed" || last === "rolled-back") {
+    if (
+      last === "applying" ||
+      last === "verifying" ||
+      last === "failed" ||
+      last === "rolled-back"
+    ) {
       const report = await this.o.infra.recover(signal);
       if (report.actions.length) {
         this.o.journal.append({ type: "recovery", at: now(), actions: report.actions });
-        for (const a of report.actions) this.emit({ type: "diagnostic", severity: "warning", message: `recovery: ${a}`, at: now() });
+        for (const a of report.actions)
+          this.emit({
+            type: "diagnostic",
+            severity: "warning",
+            message: `recovery: ${a}`,
+            at: now(),
+          });
       }
     }
     for (const s of this.o.steps.slice(0, resumeIndex)) {
@@ -166,11 +196,23 @@ export class Engine<C> implements EngineActions {
     }
   }
 
-  private setStatus(step: Step<C>, index: number, status: StepStatus, extra: { spec?: MigrationSpec; reason?: string } = {}) {
+  private setStatus(
+    step: Step<C>,
+    index: number,
+    status: StepStatus,
+    extra: { spec?: MigrationSpec; reason?: string } = {},
+  ) {
     if (!this.o.dryRun) {
       this.o.journal.append({ type: "transition", at: now(), step: step.id, status, ...extra });
     }
-    this.emit({ type: "step", step: step.id, index, status, at: now(), ...(extra.reason ? { reason: extra.reason } : {}) });
+    this.emit({
+      type: "step",
+      step: step.id,
+      index,
+      status,
+      at: now(),
+      ...(extra.reason ? { reason: extra.reason } : {}),
+    });
   }
 
   private async runStep(
@@ -186,14 +228,29 @@ export class Engine<C> implements EngineActions {
     this.setStatus(step, index, "previewing");
     await this.preview(step, next, spec, signal);
     if (this.o.dryRun) {
-      this.emit({ type: "step", step: step.id, index, status: "pending", at: now(), reason: "dry run: nothing applied" });
+      this.emit({
+        type: "step",
+        step: step.id,
+        index,
+        status: "pending",
+        at: now(),
+        reason: "dry run: nothing applied",
+      });
       return { kind: "done", spec: next };
     }
 
     // Confirm
     this.setStatus(step, index, "awaiting-confirmation");
-    const decision = this.o.yes ? "skip-confirm" : await this.ask(step.id, "confirm", ["confirm", "stop"], signal);
-    this.o.journal.append({ type: "decision", at: now(), step: step.id, decision, user: this.user });
+    const decision = this.o.yes
+      ? "skip-confirm"
+      : await this.ask(step.id, "confirm", ["confirm", "stop"], signal);
+    this.o.journal.append({
+      type: "decision",
+      at: now(),
+      step: step.id,
+      decision,
+      user: this.user,
+    });
     if (decision === "stop") {
       this.setStatus(step, index, "pending", { reason: "stopped before applying" });
       return { kind: "stopped" };
@@ -212,13 +269,24 @@ export class Engine<C> implements EngineActions {
       const failedGates = gates.results.filter((g) => !g.settled);
       const reason = failedGates.map((g) => `${g.gate}: ${g.reason}`).join("; ");
       this.setStatus(step, index, "failed", { reason });
-      const options: Decision[] = ["retry", "rollback", ...(this.o.overrideGates ? (["override"] as const) : []), "stop"];
+      const options: Decision[] = [
+        "retry",
+        "rollback",
+        ...(this.o.overrideGates ? (["override"] as const) : []),
+        "stop",
+      ];
       const d = this.o.yes
         ? this.o.overrideGates
           ? "override"
           : "stop"
         : await this.ask(step.id, "failure", options, signal);
-      this.o.journal.append({ type: "decision", at: now(), step: step.id, decision: d, user: this.user });
+      this.o.journal.append({
+        type: "decision",
+        at: now(),
+        step: step.id,
+        decision: d,
+        user: this.user,
+      });
       if (d === "retry") continue;
       if (d === "override") {
         this.overrides++;
@@ -229,8 +297,17 @@ export class Engine<C> implements EngineActions {
           gates: failedGates.map((g) => ({ gate: g.gate, reason: g.reason })),
           user: this.user,
         });
-        this.emit({ type: "diagnostic", step: step.id, severity: "warning", message: `gates overridden: ${reason}`, at: now() });
-        this.setStatus(step, index, "done", { spec: next, reason: "gates overridden (--override-gates)" });
+        this.emit({
+          type: "diagnostic",
+          step: step.id,
+          severity: "warning",
+          message: `gates overridden: ${reason}`,
+          at: now(),
+        });
+        this.setStatus(step, index, "done", {
+          spec: next,
+          reason: "gates overridden (--override-gates)",
+        });
         return { kind: "done", spec: next };
       }
       if (d === "rollback") {
@@ -241,7 +318,12 @@ export class Engine<C> implements EngineActions {
     }
   }
 
-  private async preview(step: Step<C>, next: MigrationSpec, spec: MigrationSpec, signal: AbortSignal) {
+  private async preview(
+    step: Step<C>,
+    next: MigrationSpec,
+    spec: MigrationSpec,
+    signal: AbortSignal,
+  ) {
     if (step.change) {
       const p: PreviewResult = await this.o.infra.preview(next, {
         signal,
@@ -249,18 +331,36 @@ export class Engine<C> implements EngineActions {
       });
       const { same: _same, ...changes } = p.changes;
       this.emit({ type: "preview", step: step.id, changes, resources: p.resources });
-      if (!this.o.dryRun) this.o.journal.append({ type: "preview", at: now(), step: step.id, changes });
+      if (!this.o.dryRun)
+        this.o.journal.append({ type: "preview", at: now(), step: step.id, changes });
     } else if (step.action) {
       const a = await step.action.preview(this.o.ctx, spec, signal);
       const changes = { create: 0, update: 0, replace: 0, delete: 0 };
       this.emit({ type: "preview", step: step.id, changes, resources: [], action: a });
-      if (!this.o.dryRun) this.o.journal.append({ type: "preview", at: now(), step: step.id, changes, summary: a.summary });
+      if (!this.o.dryRun)
+        this.o.journal.append({
+          type: "preview",
+          at: now(),
+          step: step.id,
+          changes,
+          summary: a.summary,
+        });
     } else {
-      this.emit({ type: "preview", step: step.id, changes: { create: 0, update: 0, replace: 0, delete: 0 }, resources: [] });
+      this.emit({
+        type: "preview",
+        step: step.id,
+        changes: { create: 0, update: 0, replace: 0, delete: 0 },
+        resources: [],
+      });
     }
   }
 
-  private async apply(step: Step<C>, next: MigrationSpec, spec: MigrationSpec, signal: AbortSignal) {
+  private async apply(
+    step: Step<C>,
+    next: MigrationSpec,
+    spec: MigrationSpec,
+    signal: AbortSignal,
+  ) {
     if (step.change) {
       await this.o.infra.apply(next, {
         signal,
@@ -270,27 +370,61 @@ export class Engine<C> implements EngineActions {
     }
     if (step.action) {
       const out = await step.action.run(this.o.ctx, spec, signal, (p) =>
-        this.emit({ type: "progress", step: step.id, done: p.done, total: p.total, message: p.message }),
+        this.emit({
+          type: "progress",
+          step: step.id,
+          done: p.done,
+          total: p.total,
+          message: p.message,
+        }),
       );
-      this.o.journal.append({ type: "action", at: now(), step: step.id, summary: out.summary, ...(out.details ? { details: out.details } : {}) });
-      this.emit({ type: "diagnostic", step: step.id, severity: "info", message: out.summary, at: now() });
+      this.o.journal.append({
+        type: "action",
+        at: now(),
+        step: step.id,
+        summary: out.summary,
+        ...(out.details ? { details: out.details } : {}),
+      });
+      this.emit({
+        type: "diagnostic",
+        step: step.id,
+        severity: "info",
+        message: out.summary,
+        at: now(),
+      });
     }
   }
 
-  private async verify(step: Step<C>, spec: MigrationSpec, signal: AbortSignal): Promise<GateOutcome> {
+  private async verify(
+    step: Step<C>,
+    spec: MigrationSpec,
+    signal: AbortSignal,
+  ): Promise<GateOutcome> {
     const outcome = await runGates(step.gates, this.o.ctx, spec, {
       signal,
       ...(this.o.clock ? { clock: this.o.clock } : {}),
       onUpdate: (u) => this.emit({ type: "gate", step: step.id, at: now(), ...u }),
     });
     for (const g of outcome.results) {
-      this.o.journal.append({ type: "gate", at: now(), step: step.id, gate: g.gate, passed: g.settled, reason: g.reason });
+      this.o.journal.append({
+        type: "gate",
+        at: now(),
+        step: step.id,
+        gate: g.gate,
+        passed: g.settled,
+        reason: g.reason,
+      });
     }
     return outcome;
   }
 
   /** Applies the previous spec (or the action's undo), verified by the previous step's gates. */
-  private async rollback(step: Step<C>, index: number, previous: MigrationSpec, signal: AbortSignal) {
+  private async rollback(
+    step: Step<C>,
+    index: number,
+    previous: MigrationSpec,
+    signal: AbortSignal,
+  ) {
     this.setStatus(step, index, "applying", { spec: previous, reason: "rolling back" });
     if (step.change) {
       await this.o.infra.apply(previous, {
@@ -302,14 +436,23 @@ export class Engine<C> implements EngineActions {
       this.o.journal.append({ type: "action", at: now(), step: step.id, summary: out.summary });
     }
     const prevStep = this.o.steps[index - 2];
-    const gates = prevStep ? await this.verify(prevStep, previous, signal) : { passed: true, results: [] };
+    const gates = prevStep
+      ? await this.verify(prevStep, previous, signal)
+      : { passed: true, results: [] };
     this.setStatus(step, index, "rolled-back", {
       spec: previous,
-      reason: gates.passed ? "previous state restored and verified" : "previous state applied; its gates did not pass",
+      reason: gates.passed
+        ? "previous state restored and verified"
+        : "previous state applied; its gates did not pass",
     });
   }
 
-  private ask(step: string, kind: "confirm" | "failure", options: Decision[], signal: AbortSignal): Promise<Decision> {
+  private ask(
+    step: string,
+    kind: "confirm" | "failure",
+    options: Decision[],
+    signal: AbortSignal,
+  ): Promise<Decision> {
     return new Promise<Decision>((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       const onAbort = () => {
@@ -334,7 +477,8 @@ export class Engine<C> implements EngineActions {
     if (result === "aborted" || result === "failed") {
       if (traffic?.running) await traffic.stop().catch(() => undefined);
     }
-    if (!this.o.dryRun && result !== "dry-run") this.o.journal.append({ type: "end", at: now(), result });
+    if (!this.o.dryRun && result !== "dry-run")
+      this.o.journal.append({ type: "end", at: now(), result });
     const t = traffic?.total() ?? { requests: 0, ok: 0, failed: 0 };
     this.emit({
       type: "summary",
@@ -345,8 +489,8 @@ export class Engine<C> implements EngineActions {
       ...(this.o.summaryExtras?.() ?? {}),
       at: now(),
     });
-    const exitCode = result === "completed" || result === "dry-run" ? 0 : result === "aborted" ? 130 : 1;
+    const exitCode =
+      result === "completed" || result === "dry-run" ? 0 : result === "aborted" ? 130 : 1;
     return { result, stepsDone, exitCode };
   }
 }
-

@@ -1,6 +1,6 @@
+import type { MigrationSpec } from "../infra/spec.js";
 import type { ProbeResult } from "./ports.js";
 import type { GateDef } from "./step.js";
-import type { MigrationSpec } from "../infra/spec.js";
 
 // Runs a step's gates together. Each probe reports on change; a gate is "settled" once its
 // condition has held for its window; the step's gates pass when all are settled at the same
@@ -90,7 +90,8 @@ export async function runGates<C>(
       }
       if (states.every((s) => s.settled)) return finish(true);
       clock.clearTimeout(windowTimer);
-      if (Number.isFinite(nextCheck)) windowTimer = clock.setTimeout(evaluate, Math.max(0, nextCheck));
+      if (Number.isFinite(nextCheck))
+        windowTimer = clock.setTimeout(evaluate, Math.max(0, nextCheck));
     };
 
     const timeoutTimer = clock.setTimeout(() => finish(false), timeoutMs);
@@ -131,7 +132,10 @@ export async function runGates<C>(
           if (finished || stop.signal.aborted) return;
           // A probe must not throw for conditions of the world; if one does, it is a
           // failing verdict with the error as its reason, not the end of the session.
-          s.last = { ok: false, reason: `probe error: ${err instanceof Error ? err.message : String(err)}` };
+          s.last = {
+            ok: false,
+            reason: `probe error: ${err instanceof Error ? err.message : String(err)}`,
+          };
           s.okSince = undefined;
           opts.onUpdate(snapshot(s));
         });

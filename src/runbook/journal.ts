@@ -1,4 +1,12 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from "node:fs";
 import { userInfo } from "node:os";
 import { dirname } from "node:path";
 import type { MigrationSpec } from "../infra/spec.js";
@@ -11,12 +19,39 @@ import type { StepStatus } from "./step.js";
 // reasons and user names only.
 
 export type JournalRecord =
-  | { type: "run"; at: string; user: string; target: string; stack: string; pid: number; resumeFrom?: string }
-  | { type: "transition"; at: string; step: string; status: StepStatus; spec?: MigrationSpec; reason?: string }
-  | { type: "preview"; at: string; step: string; changes: Omit<ChangeCounts, "same">; summary?: string }
+  | {
+      type: "run";
+      at: string;
+      user: string;
+      target: string;
+      stack: string;
+      pid: number;
+      resumeFrom?: string;
+    }
+  | {
+      type: "transition";
+      at: string;
+      step: string;
+      status: StepStatus;
+      spec?: MigrationSpec;
+      reason?: string;
+    }
+  | {
+      type: "preview";
+      at: string;
+      step: string;
+      changes: Omit<ChangeCounts, "same">;
+      summary?: string;
+    }
   | { type: "gate"; at: string; step: string; gate: string; passed: boolean; reason: string }
   | { type: "decision"; at: string; step: string; decision: string; user: string }
-  | { type: "override"; at: string; step: string; gates: { gate: string; reason: string }[]; user: string }
+  | {
+      type: "override";
+      at: string;
+      step: string;
+      gates: { gate: string; reason: string }[];
+      user: string;
+    }
   | { type: "action"; at: string; step: string; summary: string; details?: Record<string, unknown> }
   | { type: "recovery"; at: string; actions: string[] }
   | { type: "error"; at: string; step?: string; message: string }
@@ -56,7 +91,8 @@ export class Journal {
       let rec: JournalRecord;
       try {
         rec = JSON.parse(line) as JournalRecord;
-        if (typeof rec !== "object" || rec === null || typeof rec.type !== "string") throw new Error("not a record");
+        if (typeof rec !== "object" || rec === null || typeof rec.type !== "string")
+          throw new Error("not a record");
       } catch {
         throw new InputError(
           `${this.path}: line ${i + 1} is not a journal record; the journal is damaged, so where the migration stands is unknown`,
@@ -67,7 +103,8 @@ export class Journal {
       if (rec.type === "transition") {
         state.status.set(rec.step, rec.status);
         if (rec.status === "applying" && rec.spec) state.applyingSpec = rec.spec;
-        if ((rec.status === "done" || rec.status === "rolled-back") && rec.spec) state.appliedSpec = rec.spec;
+        if ((rec.status === "done" || rec.status === "rolled-back") && rec.spec)
+          state.appliedSpec = rec.spec;
       } else if (rec.type === "override") {
         state.overrides.push(rec);
       }

@@ -26,7 +26,10 @@ function useClock(ms: number, active: boolean): number {
 }
 
 function finishedLine(s: StepView): string {
-  const took = s.startedAt !== undefined && s.endedAt !== undefined ? ` ${formatDuration(s.endedAt - s.startedAt)}` : "";
+  const took =
+    s.startedAt !== undefined && s.endedAt !== undefined
+      ? ` ${formatDuration(s.endedAt - s.startedAt)}`
+      : "";
   const gates = Object.values(s.gates);
   const passed = gates.filter((g) => g.settled).length;
   const gateText = gates.length ? ` · gates ${passed}/${gates.length}` : "";
@@ -38,7 +41,10 @@ export function App({ store, actions, interactive }: AppProps) {
   const state = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const [details, setDetails] = useState(false);
   const now = useClock(1000, !state.summary);
-  useRunbookKeys(state, actions, { isActive: interactive, toggleDetails: () => setDetails((d) => !d) });
+  useRunbookKeys(state, actions, {
+    isActive: interactive,
+    toggleDetails: () => setDetails((d) => !d),
+  });
 
   const finished = state.steps.filter((s) => isTerminal(s.status) && s.id !== state.current);
   const current = state.steps.find((s) => s.id === state.current);
@@ -62,19 +68,37 @@ export function App({ store, actions, interactive }: AppProps) {
         </Text>
         <Text>⏱ {formatDuration(now - state.startedAt)} </Text>
       </Box>
-      {run?.resumeFrom ? <Text color="yellow"> resuming at step {run.resumeFrom.index}: {run.resumeFrom.reason}</Text> : null}
+      {run?.resumeFrom ? (
+        <Text color="yellow">
+          {" "}
+          resuming at step {run.resumeFrom.index}: {run.resumeFrom.reason}
+        </Text>
+      ) : null}
       <Box>
         <StepList steps={state.steps} now={now} />
-        <StepDetail step={current} total={state.steps.length} details={details} awaitingKind={awaiting?.kind} />
+        <StepDetail
+          step={current}
+          total={state.steps.length}
+          details={details}
+          awaitingKind={awaiting?.kind}
+        />
         <TrafficPane traffic={state.traffic} />
       </Box>
       {state.diagnostics.map((d, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: an append-only tail of log lines; equal lines may repeat
         <Text key={`${i}-${d}`} color="yellow" wrap="truncate">
           {d}
         </Text>
       ))}
       {state.summary ? (
-        <Text bold color={state.summary.result === "completed" || state.summary.result === "dry-run" ? "green" : "red"}>
+        <Text
+          bold
+          color={
+            state.summary.result === "completed" || state.summary.result === "dry-run"
+              ? "green"
+              : "red"
+          }
+        >
           {` ${state.summary.result}: ${state.summary.stepsDone} steps done, ${state.summary.requests.total.toLocaleString("en-US")} requests, ${state.summary.requests.failed} failed${state.summary.report ? ` · report ${state.summary.report}` : ""}`}
         </Text>
       ) : (

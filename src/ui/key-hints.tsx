@@ -10,7 +10,13 @@ const LABEL: Partial<Record<Decision, string>> = {
   stop: "[s] stop",
 };
 
-export const KeyHints = memo(function KeyHints({ options, kind }: { options: Decision[]; kind?: "confirm" | "failure" | undefined }) {
+export const KeyHints = memo(function KeyHints({
+  options,
+  kind,
+}: {
+  options: Decision[];
+  kind?: "confirm" | "failure" | undefined;
+}) {
   const hints = options
     .map((o) => (kind === "confirm" && o === "stop" ? "[n] stop here" : LABEL[o]))
     .filter((h): h is string => Boolean(h));

@@ -1,12 +1,28 @@
 import { Box, Text } from "ink";
 import { memo } from "react";
-import { changeSummary, diffLine, groupedResources, resourceLine } from "../render/preview-lines.js";
+import {
+  changeSummary,
+  diffLine,
+  groupedResources,
+  resourceLine,
+} from "../render/preview-lines.js";
 import type { PreviewEvent } from "../runbook/events.js";
 
-const OP_COLOR: Record<string, string> = { create: "green", update: "yellow", replace: "magenta", delete: "red" };
+const OP_COLOR: Record<string, string> = {
+  create: "green",
+  update: "yellow",
+  replace: "magenta",
+  delete: "red",
+};
 const MAX_RESOURCES = 12;
 
-export const PreviewView = memo(function PreviewView({ preview, details }: { preview: PreviewEvent; details: boolean }) {
+export const PreviewView = memo(function PreviewView({
+  preview,
+  details,
+}: {
+  preview: PreviewEvent;
+  details: boolean;
+}) {
   const groups = groupedResources(preview);
   let shown = 0;
   return (
@@ -30,14 +46,22 @@ export const PreviewView = memo(function PreviewView({ preview, details }: { pre
                   {diffLine(d)}
                 </Text>
               ))}
-              {!details && r.diffs.length > 2 ? <Text dimColor>{`    … ${r.diffs.length - 2} more ([d] details)`}</Text> : null}
+              {!details && r.diffs.length > 2 ? (
+                <Text dimColor>{`    … ${r.diffs.length - 2} more ([d] details)`}</Text>
+              ) : null}
             </Box>
           );
         }),
       )}
-      {shown > MAX_RESOURCES ? <Text dimColor>{` … ${shown - MAX_RESOURCES} more resources`}</Text> : null}
-      {(preview.action?.items ?? []).slice(0, details ? 50 : 8).map((item, i) => (
-        <Text key={`${item.target}-${i}`} color={item.kind === "block" ? "red" : undefined} wrap="truncate">
+      {shown > MAX_RESOURCES ? (
+        <Text dimColor>{` … ${shown - MAX_RESOURCES} more resources`}</Text>
+      ) : null}
+      {(preview.action?.items ?? []).slice(0, details ? 50 : 8).map((item) => (
+        <Text
+          key={`${item.kind}-${item.target}`}
+          color={item.kind === "block" ? "red" : undefined}
+          wrap="truncate"
+        >
           {"  "}
           {item.kind} {item.target}
           {item.detail ? <Text dimColor> {item.detail}</Text> : null}

@@ -1,4 +1,10 @@
-import type { Decision, EngineEvent, GateEvent, PreviewEvent, RunEvent } from "../runbook/events.js";
+import type {
+  Decision,
+  EngineEvent,
+  GateEvent,
+  PreviewEvent,
+  RunEvent,
+} from "../runbook/events.js";
 import type { StepStatus } from "../runbook/step.js";
 
 // The screen's state as a pure reducer over engine events: testable without a terminal,
@@ -21,7 +27,14 @@ export interface StepView {
 
 export interface TrafficView {
   /** Last 60 per-second samples, oldest first. */
-  samples: { at: number; requests: number; ok: number; failed: number; p50Ms: number; p99Ms: number }[];
+  samples: {
+    at: number;
+    requests: number;
+    ok: number;
+    failed: number;
+    p50Ms: number;
+    p99Ms: number;
+  }[];
   errors: Record<string, number>;
   total: { requests: number; ok: number; failed: number };
   step: { requests: number; ok: number; failed: number };
@@ -46,7 +59,12 @@ export function initialState(now = Date.now()): ScreenState {
   return {
     startedAt: now,
     steps: [],
-    traffic: { samples: [], errors: {}, total: { requests: 0, ok: 0, failed: 0 }, step: { requests: 0, ok: 0, failed: 0 } },
+    traffic: {
+      samples: [],
+      errors: {},
+      total: { requests: 0, ok: 0, failed: 0 },
+      step: { requests: 0, ok: 0, failed: 0 },
+    },
     diagnostics: [],
   };
 }
@@ -71,15 +89,24 @@ export function reduce(s: ScreenState, e: EngineEvent, now = Date.now()): Screen
         status: e.status,
         ...(e.reason !== undefined ? { reason: e.reason } : {}),
         ...(e.status === "previewing" && v.startedAt === undefined ? { startedAt: now } : {}),
-        ...(e.status === "done" || e.status === "failed" || e.status === "rolled-back" ? { endedAt: now } : {}),
+        ...(e.status === "done" || e.status === "failed" || e.status === "rolled-back"
+          ? { endedAt: now }
+          : {}),
         ...(e.status === "verifying" ? { gates: {} } : {}),
       }));
       const stepChanged = s.current !== e.step;
       return {
         ...next,
         current: e.step,
-        awaiting: s.awaiting?.step === e.step && e.status !== "awaiting-confirmation" && e.status !== "failed" ? undefined : s.awaiting,
-        traffic: stepChanged ? { ...next.traffic, step: { requests: 0, ok: 0, failed: 0 }, stepId: e.step } : next.traffic,
+        awaiting:
+          s.awaiting?.step === e.step &&
+          e.status !== "awaiting-confirmation" &&
+          e.status !== "failed"
+            ? undefined
+            : s.awaiting,
+        traffic: stepChanged
+          ? { ...next.traffic, step: { requests: 0, ok: 0, failed: 0 }, stepId: e.step }
+          : next.traffic,
       };
     }
     case "preview":
@@ -87,7 +114,12 @@ export function reduce(s: ScreenState, e: EngineEvent, now = Date.now()): Screen
     case "progress":
       return updateStep(s, e.step, (v) => ({
         ...v,
-        progress: { done: e.done, total: e.total, ...(e.current ? { current: e.current } : {}), ...(e.message ? { message: e.message } : {}) },
+        progress: {
+          done: e.done,
+          total: e.total,
+          ...(e.current ? { current: e.current } : {}),
+          ...(e.message ? { message: e.message } : {}),
+        },
       }));
     case "gate":
       return updateStep(s, e.step, (v) => ({ ...v, gates: { ...v.gates, [e.gate]: e } }));
@@ -96,15 +128,29 @@ export function reduce(s: ScreenState, e: EngineEvent, now = Date.now()): Screen
     case "diagnostic": {
       const line = `${e.severity === "info" ? "" : `${e.severity}: `}${e.message}`;
       if (e.step) {
-        return updateStep(s, e.step, (v) => ({ ...v, messages: [...v.messages, line].slice(-MESSAGES_PER_STEP) }));
+        return updateStep(s, e.step, (v) => ({
+          ...v,
+          messages: [...v.messages, line].slice(-MESSAGES_PER_STEP),
+        }));
       }
       return { ...s, diagnostics: [...s.diagnostics, line].slice(-MESSAGES_PER_STEP) };
     }
     case "traffic": {
-      const sample = { at: Date.parse(e.at), requests: e.requests, ok: e.ok, failed: e.failed, p50Ms: e.p50Ms, p99Ms: e.p99Ms };
+      const sample = {
+        at: Date.parse(e.at),
+        requests: e.requests,
+        ok: e.ok,
+        failed: e.failed,
+        p50Ms: e.p50Ms,
+        p99Ms: e.p99Ms,
+      };
       const errors = { ...s.traffic.errors };
       for (const [k, n] of Object.entries(e.errors)) errors[k] = (errors[k] ?? 0) + n;
-      const add = (a: TrafficView["total"]) => ({ requests: a.requests + e.requests, ok: a.ok + e.ok, failed: a.failed + e.failed });
+      const add = (a: TrafficView["total"]) => ({
+        requests: a.requests + e.requests,
+        ok: a.ok + e.ok,
+        failed: a.failed + e.failed,
+      });
       return {
         ...s,
         traffic: {
@@ -129,11 +175,14 @@ export function successRate(a: { requests: number; ok: number }): number | undef
 
 export function lastSeconds(t: TrafficView, n: number) {
   const xs = t.samples.slice(-n);
-  return xs.reduce((a, x) => ({ requests: a.requests + x.requests, ok: a.ok + x.ok, failed: a.failed + x.failed }), {
-    requests: 0,
-    ok: 0,
-    failed: 0,
-  });
+  return xs.reduce(
+    (a, x) => ({ requests: a.requests + x.requests, ok: a.ok + x.ok, failed: a.failed + x.failed }),
+    {
+      requests: 0,
+      ok: 0,
+      failed: 0,
+    },
+  );
 }
 
 export function formatDuration(ms: number): string {
@@ -154,7 +203,12 @@ export function sparkline(values: number[], width: number, min = 0, max?: number
   const hi = max ?? Math.max(1, ...xs);
   const span = hi - min || 1;
   return xs
-    .map((v) => BARS[Math.max(0, Math.min(BARS.length - 1, Math.round(((v - min) / span) * (BARS.length - 1))))])
+    .map(
+      (v) =>
+        BARS[
+          Math.max(0, Math.min(BARS.length - 1, Math.round(((v - min) / span) * (BARS.length - 1))))
+        ],
+    )
     .join("");
 }
 

@@ -18,7 +18,14 @@ export const StepDetail = memo(function StepDetail({
   if (!step) return <Box flexGrow={1} />;
   const gates = Object.values(step.gates);
   return (
-    <Box flexDirection="column" flexGrow={1} paddingX={1} borderStyle="single" borderTop={false} borderBottom={false}>
+    <Box
+      flexDirection="column"
+      flexGrow={1}
+      paddingX={1}
+      borderStyle="single"
+      borderTop={false}
+      borderBottom={false}
+    >
       <Text bold>
         {step.index}/{total} {step.title} <Text dimColor>({step.status})</Text>
       </Text>
@@ -28,7 +35,9 @@ export const StepDetail = memo(function StepDetail({
       {step.preview ? <PreviewView preview={step.preview} details={details} /> : null}
       {step.status === "applying" && step.progress ? (
         <Box>
-          <Spinner label={`applying ${step.progress.done}/${step.progress.total} ${step.progress.current ?? step.progress.message ?? ""}`} />
+          <Spinner
+            label={`applying ${step.progress.done}/${step.progress.total} ${step.progress.current ?? step.progress.message ?? ""}`}
+          />
         </Box>
       ) : null}
       {gates.length ? <Text bold>Gates</Text> : null}
@@ -49,11 +58,14 @@ export const StepDetail = memo(function StepDetail({
         </Box>
       ))}
       {step.messages.map((m, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: an append-only tail of log lines; equal lines may repeat
         <Text key={`${i}-${m}`} dimColor wrap="truncate">
           {m}
         </Text>
       ))}
-      {awaitingKind === "confirm" ? <Text color="yellow">Apply this step? [y] yes  [n] stop here</Text> : null}
+      {awaitingKind === "confirm" ? (
+        <Text color="yellow">Apply this step? [y] yes [n] stop here</Text>
+      ) : null}
       {awaitingKind === "failure" ? (
         <Text color="red">{`Step failed: ${step.reason ?? ""}`}</Text>
       ) : null}

@@ -5,7 +5,14 @@ import type { ScreenState } from "./state.js";
 // Keys → engine actions. Only active when stdin is a TTY; everything else is a renderer
 // concern (details toggle).
 
-const DECISION_KEYS: Record<string, Decision> = { y: "confirm", n: "stop", r: "retry", b: "rollback", o: "override", s: "stop" };
+const DECISION_KEYS: Record<string, Decision> = {
+  y: "confirm",
+  n: "stop",
+  r: "retry",
+  b: "rollback",
+  o: "override",
+  s: "stop",
+};
 
 export function useRunbookKeys(
   state: ScreenState,
@@ -24,7 +31,7 @@ export function useRunbookKeys(
       }
       const decision = DECISION_KEYS[input];
       const awaiting = state.awaiting;
-      if (decision && awaiting && awaiting.options.includes(decision)) actions.decide(awaiting.step, decision);
+      if (decision && awaiting?.options.includes(decision)) actions.decide(awaiting.step, decision);
     },
     { isActive: opts.isActive },
   );

@@ -25,10 +25,20 @@ const INGRESS_NGINX_EOL =
 
 const MOTO_REGION = "us-east-1";
 
-export async function createRunTarget(opts: RunOptions, config: RunbookConfig, deps: TargetDeps): Promise<RunTarget> {
+export async function createRunTarget(
+  opts: RunOptions,
+  config: RunbookConfig,
+  deps: TargetDeps,
+): Promise<RunTarget> {
   const preflight: Diagnostic[] = [{ severity: "warning", message: INGRESS_NGINX_EOL }];
-  const info = (message: string) => deps.emit({ type: "diagnostic", severity: "info", message, at: new Date().toISOString() });
-  const [{ createInfraDriver }, { createLoadGenerator }, { AutoScalingClient }, { kubeClientsFromFile }] = await Promise.all([
+  const info = (message: string) =>
+    deps.emit({ type: "diagnostic", severity: "info", message, at: new Date().toISOString() });
+  const [
+    { createInfraDriver },
+    { createLoadGenerator },
+    { AutoScalingClient },
+    { kubeClientsFromFile },
+  ] = await Promise.all([
     import("../infra/pulumi-driver.js"),
     import("../probes/http/load-generator.js"),
     import("@aws-sdk/client-auto-scaling"),
@@ -41,7 +51,11 @@ export async function createRunTarget(opts: RunOptions, config: RunbookConfig, d
   const closers: (() => Promise<void> | void)[] = [];
 
   if (opts.target === "local") {
-    const [{ requireComponents, SANDBOX_COMPONENTS, PULUMI_COMPONENTS }, { readVersions }, { sandboxUp }] = await Promise.all([
+    const [
+      { requireComponents, SANDBOX_COMPONENTS, PULUMI_COMPONENTS },
+      { readVersions },
+      { sandboxUp },
+    ] = await Promise.all([
       import("../sandbox/doctor.js"),
       import("../sandbox/toolchain.js"),
       import("../sandbox/sandbox.js"),
@@ -55,8 +69,13 @@ export async function createRunTarget(opts: RunOptions, config: RunbookConfig, d
         `Set clusterVersion: "${minor}" (and kubelet versions at most that) for --target local.`,
       );
     }
-    const checks = await requireComponents([...SANDBOX_COMPONENTS, ...PULUMI_COMPONENTS, "nginx"], { signal: deps.signal });
-    preflight.push({ severity: "info", message: `toolchain: ${checks.map((c) => `${c.name} ${c.version}`).join(", ")}` });
+    const checks = await requireComponents([...SANDBOX_COMPONENTS, ...PULUMI_COMPONENTS, "nginx"], {
+      signal: deps.signal,
+    });
+    preflight.push({
+      severity: "info",
+      message: `toolchain: ${checks.map((c) => `${c.name} ${c.version}`).join(", ")}`,
+    });
     const sandbox = await sandboxUp({ name: SANDBOX_NAME, signal: deps.signal, onProgress: info });
     preflight.push({
       severity: "info",
@@ -79,12 +98,23 @@ export async function createRunTarget(opts: RunOptions, config: RunbookConfig, d
       maxAttempts: 2,
     });
     const kube = kubeClientsFromFile(sandbox.kubeconfigPath);
+    closers.push(() => kube.close());
     getKube = async () => kube;
   } else {
     const { which } = await import("./which.js");
     const pulumi = which("pulumi");
     if (!pulumi) {
-      throw new PrerequisiteError("the pulumi CLI is not on PATH", "Install Pulumi (https://www.pulumi.com/docs/install/) and run `pulumi login`.");
+      throw new PrerequisiteError(
+        "the pulumi CLI is not on PATH",
+        "Install Pulumi (https://www.pulumi.com/docs/install/) and run `pulumi login`.",
+      );
+    }
+    // The EKS kubeconfig authenticates with `aws eks get-token`.
+    if (!which("aws")) {
+      throw new PrerequisiteError(
+        "the aws CLI is not on PATH (the cluster's kubeconfig runs `aws eks get-token`)",
+        "Install the AWS CLI v2.",
+      );
     }
     asg = new AutoScalingClient({});
     try {
@@ -95,17 +125,33 @@ export async function createRunTarget(opts: RunOptions, config: RunbookConfig, d
         "Configure credentials (AWS_PROFILE, `aws sso login`, environment variables or an instance role) and run again.",
       );
     }
-    preflight.push({ severity: "info", message: `pulumi: ${pulumi}; AWS credentials: found (region ${await asg.config.region()})` });
-    infra = createInfraDriver({ target: "aws", stack: opts.stack, workDir: join(stackDir(opts.stack), "pulumi-aws") });
+    preflight.push({
+      severity: "info",
+      message: `pulumi: ${pulumi}; AWS credentials: found (region ${await asg.config.region()})`,
+    });
+    infra = createInfraDriver({
+      target: "aws",
+      stack: opts.stack,
+      workDir: join(stackDir(opts.stack), "pulumi-aws"),
+    });
     let kube: KubeClients | undefined;
     getKube = async (signal) => {
       if (kube) return kube;
       const kubeconfig = await infra.secretOutput("kubeconfig", signal);
-      if (!kubeconfig) throw new Error("the stack has no kubeconfig output yet (the cluster is created in step 1)");
+      if (!kubeconfig)
+        throw new Error(
+          "the stack has no kubeconfig output yet (the cluster is created in step 1)",
+        );
       const file = join(stackDir(opts.stack), "kubeconfig");
       // Written 0600 and never printed: it holds cluster credentials.
-      writeFileSync(file, typeof kubeconfig === "string" ? kubeconfig : JSON.stringify(kubeconfig), { mode: 0o600 });
+      writeFileSync(
+        file,
+        typeof kubeconfig === "string" ? kubeconfig : JSON.stringify(kubeconfig),
+        { mode: 0o600 },
+      );
       kube = kubeClientsFromFile(file);
+      const k = kube;
+      closers.push(() => k.close());
       return kube;
     };
   }
@@ -126,11 +172,18 @@ export async function createRunTarget(opts: RunOptions, config: RunbookConfig, d
   const ctx: EksContext = {
     config,
     traffic,
-    probes: createEksProbes({ kube: getKube, asg, traffic, outputs, stackResources: (signal) => infra.resourceUrns(signal) }),
+    probes: createEksProbes({
+      kube: getKube,
+      asg,
+      traffic,
+      outputs,
+      stackResources: (signal) => infra.resourceUrns(signal),
+    }),
     ops: createEksOps(getKube),
     trafficTarget: async (signal) => {
       const url = await outputs.loadBalancerUrl(signal);
-      if (!url) throw new Error("the stack has no load balancer address (output nginxServiceUrl) yet");
+      if (!url)
+        throw new Error("the stack has no load balancer address (output nginxServiceUrl) yet");
       return { url, host: config.host, path: config.path };
     },
     report: createRunReport({

@@ -16,19 +16,28 @@ export function createEksOps(getKube: (signal: AbortSignal) => Promise<KubeClien
       const kube = await getKube(signal);
       return drainPlanPreview(await planDrain(kube, { group }, signal));
     },
-    drain: async (group, signal, progress) => runDrain({ kube: await getKube(signal), selector: { group } }, signal, progress),
+    drain: async (group, signal, progress) =>
+      runDrain({ kube: await getKube(signal), selector: { group } }, signal, progress),
     uncordon: async (group, signal) => {
       const kube = await getKube(signal);
       const nodes = (await listGroupNodes(kube, { group }, signal)).map(nodeName);
       const { changed } = await uncordonNodes(kube, nodes, signal);
-      return { summary: `uncordoned ${changed.length} node(s) of group ${group}`, details: { nodes: changed } };
+      return {
+        summary: `uncordoned ${changed.length} node(s) of group ${group}`,
+        details: { nodes: changed },
+      };
     },
     deleteNodesPreview: async (group, signal) =>
-      deletePreview({ group }, await checkNodesForDeletion(await getKube(signal), { group }, signal)),
+      deletePreview(
+        { group },
+        await checkNodesForDeletion(await getKube(signal), { group }, signal),
+      ),
     deleteNodes: async (group, signal) => {
       const { deleted } = await deleteGroupNodes(await getKube(signal), { group }, signal);
       return {
-        summary: deleted.length ? `deleted ${deleted.length} node(s) of group ${group}` : `no nodes of group ${group} left to delete`,
+        summary: deleted.length
+          ? `deleted ${deleted.length} node(s) of group ${group}`
+          : `no nodes of group ${group} left to delete`,
         details: { nodes: deleted },
       };
     },

@@ -47,11 +47,19 @@ function deferred(resolve: (signal: AbortSignal) => Promise<Probe | string>): Pr
 }
 
 export function createEksProbes(d: EksProbeDeps): EksProbes {
-  const withKube = (make: (kube: KubeClients) => Probe): Probe => deferred(async (signal) => make(await d.kube(signal)));
+  const withKube = (make: (kube: KubeClients) => Probe): Probe =>
+    deferred(async (signal) => make(await d.kube(signal)));
   return {
     nodesReady: (e) =>
-      withKube((kube) => nodesProbe(kube, { selector: { group: e.group }, count: e.count, kubeletVersion: e.kubeletVersion })),
-    nodesAbsent: (group) => withKube((kube) => nodesProbe(kube, { selector: { group }, count: "absent" })),
+      withKube((kube) =>
+        nodesProbe(kube, {
+          selector: { group: e.group },
+          count: e.count,
+          kubeletVersion: e.kubeletVersion,
+        }),
+      ),
+    nodesAbsent: (group) =>
+      withKube((kube) => nodesProbe(kube, { selector: { group }, count: "absent" })),
     podsPlaced: (o) =>
       withKube((kube) =>
         placementProbe(kube, {
@@ -63,16 +71,21 @@ export function createEksProbes(d: EksProbeDeps): EksProbes {
         }),
       ),
     rolloutComplete: (o) => withKube((kube) => rolloutProbe(kube, o)),
-    noEvictablePods: (group) => withKube((kube) => drainedProbe(kube, { selector: { group }, passWhenNoNodes: true })),
+    noEvictablePods: (group) =>
+      withKube((kube) => drainedProbe(kube, { selector: { group }, passWhenNoNodes: true })),
     asgInService: ({ group, count }) =>
       deferred(async (signal) => {
         const name = await d.outputs.asgName(group, signal);
-        return name ? asgProbe(d.asg, { groupName: name, inService: count }) : `the stack has no ASG for group ${group}`;
+        return name
+          ? asgProbe(d.asg, { groupName: name, inService: count })
+          : `the stack has no ASG for group ${group}`;
       }),
     asgGone: (group) =>
       deferred(async (signal) => {
         const name = await d.outputs.asgName(group, signal);
-        return name ? asgProbe(d.asg, { groupName: name, gone: true }) : `the ASG name of group ${group} is unknown`;
+        return name
+          ? asgProbe(d.asg, { groupName: name, gone: true })
+          : `the ASG name of group ${group} is unknown`;
       }),
     httpOk: ({ host, path }) =>
       httpOkProbe({
@@ -95,7 +108,12 @@ export function createEksProbes(d: EksProbeDeps): EksProbes {
         if (t.requests === 0) return { ok: false, reason: "no request was measured" };
         return t.failed === 0
           ? { ok: true, reason: `${t.requests.toLocaleString("en-US")} requests, 0 failed` }
-          : { ok: false, reason: `${t.failed.toLocaleString("en-US")} of ${t.requests.toLocaleString("en-US")} requests failed` };
+          : {
+              ok: false,
+              // Traffic has stopped: the count is final, waiting cannot change it.
+              terminal: true,
+              reason: `${t.failed.toLocaleString("en-US")} of ${t.requests.toLocaleString("en-US")} requests failed`,
+            };
       }),
     stackWithoutGroup: (group) =>
       onceProbe(async (signal) => {
@@ -104,8 +122,17 @@ export function createEksProbes(d: EksProbeDeps): EksProbes {
         const re = new RegExp(`(::|-)${group.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(-|$)`);
         const left = urns.filter((u) => re.test(u.split("::").slice(-1)[0] ?? ""));
         return left.length
-          ? { ok: false, reason: `${left.length} resource(s) of group ${group} still in the stack: ${left.slice(0, 3).map((u) => u.split("::").at(-1)).join(", ")}` }
-          : { ok: true, reason: `no resource of group ${group} in the stack (${urns.length} resources)` };
+          ? {
+              ok: false,
+              reason: `${left.length} resource(s) of group ${group} still in the stack: ${left
+                .slice(0, 3)
+                .map((u) => u.split("::").at(-1))
+                .join(", ")}`,
+            }
+          : {
+              ok: true,
+              reason: `no resource of group ${group} in the stack (${urns.length} resources)`,
+            };
       }),
   };
 }

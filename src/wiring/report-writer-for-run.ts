@@ -21,7 +21,11 @@ export function createRunReport(o: {
       summary: "stop the traffic and write the report",
       items: [
         { kind: "stop", target: "load generator" },
-        { kind: "write", target: join(o.reportsDir, "<time>/"), detail: "report.md, report.json, timeline.csv/json, chart.svg/png" },
+        {
+          kind: "write",
+          target: join(o.reportsDir, "<time>/"),
+          detail: "report.md, report.json, timeline.csv/json, chart.svg/png",
+        },
       ],
     }),
     write: async () => {

@@ -18,7 +18,8 @@ export class StackOutputs {
         if (typeof name === "string" && name) this.asgNames.set(group, name);
       }
     }
-    if (typeof out.nginxServiceUrl === "string" && out.nginxServiceUrl) this.lbUrl = out.nginxServiceUrl;
+    if (typeof out.nginxServiceUrl === "string" && out.nginxServiceUrl)
+      this.lbUrl = out.nginxServiceUrl;
   }
 
   async asgName(group: string, signal: AbortSignal): Promise<string | undefined> {

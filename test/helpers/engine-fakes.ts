@@ -28,7 +28,13 @@ export class FakeInfra implements InfraDriver {
     this.previews.push(spec);
     const groups = spec.nodeGroups.length - (this.current?.nodeGroups.length ?? 0);
     return {
-      changes: { create: Math.max(groups, 0), update: 1, replace: 0, delete: Math.max(-groups, 0), same: 3 },
+      changes: {
+        create: Math.max(groups, 0),
+        update: 1,
+        replace: 0,
+        delete: Math.max(-groups, 0),
+        same: 3,
+      },
       resources: [
         {
           op: "update",
@@ -41,19 +47,28 @@ export class FakeInfra implements InfraDriver {
       ],
     };
   }
-  async apply(spec: MigrationSpec, opts: { signal: AbortSignal; onProgress?: (p: { done: number; total: number }) => void }): Promise<ApplyResult> {
+  async apply(
+    spec: MigrationSpec,
+    opts: { signal: AbortSignal; onProgress?: (p: { done: number; total: number }) => void },
+  ): Promise<ApplyResult> {
     opts.onProgress?.({ done: 0, total: 1 });
     if (this.blockApply) {
       await Promise.race([
         this.blockApply,
-        new Promise((_, rej) => opts.signal.addEventListener("abort", () => rej(opts.signal.reason), { once: true })),
+        new Promise((_, rej) =>
+          opts.signal.addEventListener("abort", () => rej(opts.signal.reason), { once: true }),
+        ),
       ]);
     }
     if (this.failApply) throw this.failApply;
     this.applied.push(spec);
     this.current = spec;
     opts.onProgress?.({ done: 1, total: 1 });
-    return { changes: { create: 0, update: 1, replace: 0, delete: 0, same: 3 }, durationMs: 1, outputs: {} };
+    return {
+      changes: { create: 0, update: 1, replace: 0, delete: 0, same: 3 },
+      durationMs: 1,
+      outputs: {},
+    };
   }
   async recover() {
     this.recoveries++;
@@ -80,7 +95,9 @@ export class ControlledProbe implements Probe {
     this.observed++;
     this.listeners.add(report);
     report(this.current);
-    await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    await new Promise<void>((resolve) =>
+      signal.addEventListener("abort", () => resolve(), { once: true }),
+    );
     this.listeners.delete(report);
   }
 }
@@ -152,7 +169,10 @@ export function fakeSteps(windowMs = 20, timeoutMs = 500): Step<FakeCtx>[] {
       title: "Act",
       why: "does something",
       action: {
-        preview: async () => ({ summary: "would act", items: [{ kind: "evict", target: "pod/a" }] }),
+        preview: async () => ({
+          summary: "would act",
+          items: [{ kind: "evict", target: "pod/a" }],
+        }),
         run: async (c) => {
           c.actionsRun.push("act");
           return { summary: "acted" };

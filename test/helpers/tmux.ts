@@ -6,7 +6,10 @@ import { execFileSync } from "node:child_process";
 export class TmuxSession {
   private constructor(readonly name: string) {}
 
-  static start(command: string, opts: { cwd: string; env?: Record<string, string>; width?: number; height?: number }): TmuxSession {
+  static start(
+    command: string,
+    opts: { cwd: string; env?: Record<string, string>; width?: number; height?: number },
+  ): TmuxSession {
     const name = `ekr-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const envArgs = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     execFileSync("tmux", [
@@ -34,26 +37,37 @@ export class TmuxSession {
 
   /** Everything the pane printed, including what scrolled away. */
   history(): string {
-    return execFileSync("tmux", ["capture-pane", "-p", "-S", "-3000", "-t", this.name], { encoding: "utf8" });
+    return execFileSync("tmux", ["capture-pane", "-p", "-S", "-3000", "-t", this.name], {
+      encoding: "utf8",
+    });
   }
 
   keys(...keys: string[]): void {
     execFileSync("tmux", ["send-keys", "-t", this.name, ...keys]);
   }
 
-  async waitFor(pattern: RegExp | string, timeoutMs = 30_000, what: () => string = () => this.screen()): Promise<string> {
+  async waitFor(
+    pattern: RegExp | string,
+    timeoutMs = 30_000,
+    what: () => string = () => this.screen(),
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = what();
       if (typeof pattern === "string" ? s.includes(pattern) : pattern.test(s)) return s;
-      if (Date.now() > deadline) throw new Error(`screen never showed ${String(pattern)}; last screen:\n${s}`);
+      if (Date.now() > deadline)
+        throw new Error(`screen never showed ${String(pattern)}; last screen:\n${s}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   /** tmux's view of the terminal modes after the program exited (restored or not). */
   cursorVisible(): boolean {
-    return execFileSync("tmux", ["display-message", "-p", "-t", this.name, "#{cursor_flag}"], { encoding: "utf8" }).trim() === "1";
+    return (
+      execFileSync("tmux", ["display-message", "-p", "-t", this.name, "#{cursor_flag}"], {
+        encoding: "utf8",
+      }).trim() === "1"
+    );
   }
 
   kill(): void {

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -28,7 +28,9 @@ describe("config", () => {
     const c = loadConfig(undefined);
     expect(c).toEqual(DEFAULT_CONFIG);
     const spec = initialSpec(c);
-    expect(spec.nodeGroups.map((g) => [g.name, g.instanceType, g.desired, g.kubeletVersion])).toEqual([
+    expect(
+      spec.nodeGroups.map((g) => [g.name, g.instanceType, g.desired, g.kubeletVersion]),
+    ).toEqual([
       ["standard", "t3.medium", 3, "1.33"],
       ["old", "t3.2xlarge", 3, "1.32"],
     ]);
@@ -37,7 +39,9 @@ describe("config", () => {
   });
 
   it("merges a partial file over the defaults", () => {
-    const c = loadConfig(file("groups:\n  new:\n    desired: 6\n    max: 6\ntraffic:\n  rate: 50\n"));
+    const c = loadConfig(
+      file("groups:\n  new:\n    desired: 6\n    max: 6\ntraffic:\n  rate: 50\n"),
+    );
     expect(c.groups.new.desired).toBe(6);
     expect(c.groups.new.instanceType).toBe("c5.4xlarge");
     expect(c.traffic).toEqual({ ...DEFAULT_CONFIG.traffic, rate: 50 });
@@ -46,16 +50,44 @@ describe("config", () => {
   const bad: [string, string, RegExp][] = [
     ["unknown top-level key", "clustr: 1\n", /\(top level\): unknown key "clustr"/],
     ["unknown nested key", "groups:\n  old:\n    size: 3\n", /groups\.old: unknown key "size"/],
-    ["wrong type", "nginx:\n  replicas: three\n", /nginx\.replicas: expected number, got string "three"/],
+    [
+      "wrong type",
+      "nginx:\n  replicas: three\n",
+      /nginx\.replicas: expected number, got string "three"/,
+    ],
     ["out of range", "traffic:\n  connections: 0\n", /traffic\.connections: must be ≥ 1/],
     ["negative rate", "traffic:\n  rate: -5\n", /traffic\.rate: must be ≥ 0/],
-    ["version format", 'clusterVersion: "v1.33"\n', /clusterVersion: a Kubernetes minor version like "1\.33"/],
-    ["kubelet newer than control plane", 'groups:\n  new:\n    kubeletVersion: "1.34"\n', /groups\.new\.kubeletVersion: kubelet 1\.34 is newer than the control plane 1\.33/],
-    ["min > desired", "groups:\n  standard:\n    min: 5\n", /groups\.standard\.desired: must satisfy min ≤ desired ≤ max/],
-    ["bad taint effect", "groups:\n  new:\n    taints: [{key: nginx, value: 'true', effect: Sometimes}]\n", /groups\.new\.taints\.0\.effect/],
+    [
+      "version format",
+      'clusterVersion: "v1.33"\n',
+      /clusterVersion: a Kubernetes minor version like "1\.33"/,
+    ],
+    [
+      "kubelet newer than control plane",
+      'groups:\n  new:\n    kubeletVersion: "1.34"\n',
+      /groups\.new\.kubeletVersion: kubelet 1\.34 is newer than the control plane 1\.33/,
+    ],
+    [
+      "min > desired",
+      "groups:\n  standard:\n    min: 5\n",
+      /groups\.standard\.desired: must satisfy min ≤ desired ≤ max/,
+    ],
+    [
+      "bad taint effect",
+      "groups:\n  new:\n    taints: [{key: nginx, value: 'true', effect: Sometimes}]\n",
+      /groups\.new\.taints\.0\.effect/,
+    ],
     ["same group names", "groups:\n  new:\n    name: old\n", /need different names/],
-    ["same instance type", "groups:\n  new:\n    instanceType: t3.2xlarge\n", /groups\.new\.instanceType: must differ/],
-    ["too many nginx replicas", "nginx:\n  replicas: 9\n", /nginx\.replicas: 9 replicas need 9 nodes/],
+    [
+      "same instance type",
+      "groups:\n  new:\n    instanceType: t3.2xlarge\n",
+      /groups\.new\.instanceType: must differ/,
+    ],
+    [
+      "too many nginx replicas",
+      "nginx:\n  replicas: 9\n",
+      /nginx\.replicas: 9 replicas need 9 nodes/,
+    ],
     ["not a mapping", "- a\n- b\n", /must be a YAML mapping.*got a list/],
     ["not YAML", "groups: [\n", /not valid YAML at line/],
   ];
@@ -69,7 +101,9 @@ describe("config", () => {
   });
 
   it("names a missing or unreadable file", () => {
-    expect(errorOf(join(dir, "nope.yaml")).message).toMatch(/nope\.yaml: cannot read the config file \(no such file\)/);
+    expect(errorOf(join(dir, "nope.yaml")).message).toMatch(
+      /nope\.yaml: cannot read the config file \(no such file\)/,
+    );
     const d = join(dir, "a-dir.yaml");
     mkdirSync(d);
     expect(errorOf(d).message).toMatch(/it is a directory/);

@@ -6,9 +6,22 @@ import { DEFAULT_CONFIG, initialSpec } from "../../src/runbook/config.js";
 import { Engine } from "../../src/runbook/engine.js";
 import type { EngineEvent } from "../../src/runbook/events.js";
 import { Journal } from "../../src/runbook/journal.js";
-import { ControlledProbe, type FakeCtx, FakeInfra, fakeSteps, FakeTraffic } from "../helpers/engine-fakes.js";
+import {
+  ControlledProbe,
+  type FakeCtx,
+  FakeInfra,
+  FakeTraffic,
+  fakeSteps,
+} from "../helpers/engine-fakes.js";
 
-function setup(over: Partial<{ yes: boolean; dryRun: boolean; overrideGates: boolean; journalPath: string }> = {}) {
+function setup(
+  over: Partial<{
+    yes: boolean;
+    dryRun: boolean;
+    overrideGates: boolean;
+    journalPath: string;
+  }> = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "engine-"));
   const journalPath = over.journalPath ?? join(dir, "journal.jsonl");
   const ctx: FakeCtx = { probes: {}, actionsRun: [] };
@@ -29,12 +42,19 @@ function setup(over: Partial<{ yes: boolean; dryRun: boolean; overrideGates: boo
   });
   const events: EngineEvent[] = [];
   engine.on((e) => events.push(e));
-  const statuses = (step: string) => events.filter((e) => e.type === "step" && e.step === step).map((e) => (e as { status: string }).status);
+  const statuses = (step: string) =>
+    events
+      .filter((e) => e.type === "step" && e.step === step)
+      .map((e) => (e as { status: string }).status);
   return { engine, ctx, infra, traffic, events, statuses, journalPath };
 }
 
 /** Waits until the engine emits an event matching `pred` (no fixed sleeps). */
-function waitFor(events: EngineEvent[], engine: Engine<FakeCtx>, pred: (e: EngineEvent) => boolean): Promise<EngineEvent> {
+function waitFor(
+  events: EngineEvent[],
+  engine: Engine<FakeCtx>,
+  pred: (e: EngineEvent) => boolean,
+): Promise<EngineEvent> {
   const hit = events.find(pred);
   if (hit) return Promise.resolve(hit);
   return new Promise((resolve) => {
@@ -55,7 +75,13 @@ describe("engine", () => {
     const r = await engine.run();
     // Then every step is done, in the documented order of states
     expect(r).toEqual({ result: "completed", stepsDone: 3, exitCode: 0 });
-    expect(statuses("grow")).toEqual(["previewing", "awaiting-confirmation", "applying", "verifying", "done"]);
+    expect(statuses("grow")).toEqual([
+      "previewing",
+      "awaiting-confirmation",
+      "applying",
+      "verifying",
+      "done",
+    ]);
     expect(infra.applied.map((s) => s.echoserver.replicas)).toEqual([4, 3]);
     expect(ctx.actionsRun).toEqual(["act"]);
     expect(events.at(-1)).toMatchObject({ type: "summary", result: "completed", stepsDone: 3 });
@@ -76,7 +102,10 @@ describe("engine", () => {
 
   it("fails a step whose gate does not hold before its timeout, naming the reason", async () => {
     const { engine, ctx, events, statuses } = setup({ yes: true });
-    ctx.probes.nodes = new ControlledProbe({ ok: false, reason: "3/5 nodes Ready: ip-10-0-0-4 NotReady" });
+    ctx.probes.nodes = new ControlledProbe({
+      ok: false,
+      reason: "3/5 nodes Ready: ip-10-0-0-4 NotReady",
+    });
     const r = await engine.run();
     expect(r).toMatchObject({ result: "failed", exitCode: 1 });
     expect(statuses("grow").at(-1)).toBe("failed");
@@ -94,7 +123,11 @@ describe("engine", () => {
     ctx.probes.nodes.set({ ok: true, reason: "1/1" });
     ctx.probes.nodes.set({ ok: false, reason: "flap" });
     ctx.probes.nodes.set({ ok: true, reason: "1/1 again" });
-    const settled = (await waitFor(events, engine, (e) => e.type === "gate" && e.gate === "nodes" && e.settled)) as { reason: string };
+    const settled = (await waitFor(
+      events,
+      engine,
+      (e) => e.type === "gate" && e.gate === "nodes" && e.settled,
+    )) as { reason: string };
     expect(settled.reason).toBe("1/1 again");
     engine.abort();
     expect((await run).result).toBe("aborted");
@@ -109,7 +142,11 @@ describe("engine", () => {
     await waitFor(events, engine, (e) => e.type === "awaiting" && e.kind === "failure");
     ctx.probes.nodes.set({ ok: true, reason: "ready" });
     engine.decide("grow", "retry");
-    await waitFor(events, engine, (e) => e.type === "step" && e.step === "grow" && e.status === "done");
+    await waitFor(
+      events,
+      engine,
+      (e) => e.type === "step" && e.step === "grow" && e.status === "done",
+    );
     expect(infra.applied).toHaveLength(1); // retry re-checks gates, it does not re-apply
     engine.abort();
     await run;
@@ -148,7 +185,10 @@ describe("engine", () => {
     ctx.probes.traffic = new ControlledProbe({ ok: false, reason: "99.2% ok" });
     const r = await engine.run();
     expect(r.result).toBe("completed");
-    const records = readFileSync(journalPath, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const records = readFileSync(journalPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(records.filter((x) => x.type === "override")).toEqual([
       expect.objectContaining({ step: "shrink", gates: [{ gate: "traffic", reason: "99.2% ok" }] }),
     ]);
@@ -172,7 +212,10 @@ describe("engine", () => {
     await waitFor(events, engine, (e) => e.type === "step" && e.status === "applying");
     engine.abort("Ctrl-C");
     expect(await run).toMatchObject({ result: "aborted", exitCode: 130 });
-    const last = readFileSync(journalPath, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const last = readFileSync(journalPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(last.at(-1)).toMatchObject({ type: "end", result: "aborted" });
 
     // When a new engine runs on the same journal, it recovers, then resumes at step 1
@@ -215,8 +258,21 @@ describe("engine", () => {
     const { engine, traffic, events } = setup({ yes: false });
     const run = engine.run();
     await waitFor(events, engine, (e) => e.type === "awaiting");
-    traffic.emit({ at: 0, requests: 10, ok: 9, failed: 1, errors: { "503": 1 }, p50Ms: 1, p99Ms: 2 });
-    expect(events.find((e) => e.type === "traffic")).toMatchObject({ type: "traffic", requests: 10, failed: 1, at: "1970-01-01T00:00:00.000Z" });
+    traffic.emit({
+      at: 0,
+      requests: 10,
+      ok: 9,
+      failed: 1,
+      errors: { "503": 1 },
+      p50Ms: 1,
+      p99Ms: 2,
+    });
+    expect(events.find((e) => e.type === "traffic")).toMatchObject({
+      type: "traffic",
+      requests: 10,
+      failed: 1,
+      at: "1970-01-01T00:00:00.000Z",
+    });
     engine.abort();
     await run;
   });
@@ -225,7 +281,11 @@ describe("engine", () => {
 describe("gates", () => {
   it("a terminal failure (rollout past its deadline) fails the step at once, not at the timeout", async () => {
     const { engine, ctx, statuses } = setup({ yes: true });
-    ctx.probes.nodes = new ControlledProbe({ ok: false, reason: "ProgressDeadlineExceeded: ReplicaSet has timed out", terminal: true });
+    ctx.probes.nodes = new ControlledProbe({
+      ok: false,
+      reason: "ProgressDeadlineExceeded: ReplicaSet has timed out",
+      terminal: true,
+    });
     const started = Date.now();
     const r = await engine.run();
     expect(r.result).toBe("failed");

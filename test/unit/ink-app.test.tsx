@@ -12,7 +12,13 @@ const runEvent: EngineEvent = {
   dryRun: false,
   steps: [
     { id: "provision", index: 1, title: "Provision", why: "baseline", status: "done" },
-    { id: "migrate-nginx", index: 2, title: "Migrate NGINX", why: "Point NGINX's affinity at c5.4xlarge.", status: "pending" },
+    {
+      id: "migrate-nginx",
+      index: 2,
+      title: "Migrate NGINX",
+      why: "Point NGINX's affinity at c5.4xlarge.",
+      status: "pending",
+    },
   ],
   at,
 };
@@ -60,13 +66,26 @@ describe("Ink app", () => {
             urn: "urn:x",
             type: "kubernetes:apps/v1:Deployment",
             name: "apps/nginx-ing-cntlr",
-            diffs: [{ path: "spec.template.spec.affinity…values[0]", kind: "update", old: "t3.2xlarge", new: "c5.4xlarge" }],
+            diffs: [
+              {
+                path: "spec.template.spec.affinity…values[0]",
+                kind: "update",
+                old: "t3.2xlarge",
+                new: "c5.4xlarge",
+              },
+            ],
             replaceKeys: [],
           },
         ],
       },
       { type: "step", step: "migrate-nginx", index: 2, status: "awaiting-confirmation", at },
-      { type: "awaiting", step: "migrate-nginx", kind: "confirm", options: ["confirm", "stop"], at },
+      {
+        type: "awaiting",
+        step: "migrate-nginx",
+        kind: "confirm",
+        options: ["confirm", "stop"],
+        at,
+      },
     );
     // Then the screen shows all of it
     const f = await frameWith(ui, "Apply this step?");
@@ -84,13 +103,25 @@ describe("Ink app", () => {
     send(
       runEvent,
       { type: "step", step: "migrate-nginx", index: 2, status: "awaiting-confirmation", at },
-      { type: "awaiting", step: "migrate-nginx", kind: "confirm", options: ["confirm", "stop"], at },
+      {
+        type: "awaiting",
+        step: "migrate-nginx",
+        kind: "confirm",
+        options: ["confirm", "stop"],
+        at,
+      },
     );
     await frameWith(ui, "[y] apply");
     ui.stdin.write("r"); // not an option while confirming
     ui.stdin.write("y");
     expect(decisions).toEqual([["migrate-nginx", "confirm"]]);
-    send({ type: "awaiting", step: "migrate-nginx", kind: "failure", options: ["retry", "rollback", "stop"], at });
+    send({
+      type: "awaiting",
+      step: "migrate-nginx",
+      kind: "failure",
+      options: ["retry", "rollback", "stop"],
+      at,
+    });
     await frameWith(ui, "[r] retry gates");
     ui.stdin.write("b");
     expect(decisions.at(-1)).toEqual(["migrate-nginx", "rollback"]);
@@ -104,10 +135,46 @@ describe("Ink app", () => {
     send(
       runEvent,
       { type: "step", step: "migrate-nginx", index: 2, status: "verifying", at },
-      { type: "gate", step: "migrate-nginx", gate: "nginx-placement", title: "", passed: false, settled: false, reason: "2/3 nginx pods on c5.4xlarge", at },
-      { type: "gate", step: "migrate-nginx", gate: "traffic", title: "", passed: true, settled: true, reason: "100% of 1840 ok", at },
-      { type: "traffic", at, requests: 1840, ok: 1840, failed: 0, errors: {}, p50Ms: 1.9, p99Ms: 8.7 },
-      { type: "traffic", at, requests: 1000, ok: 998, failed: 2, errors: { "502": 2 }, p50Ms: 2, p99Ms: 9 },
+      {
+        type: "gate",
+        step: "migrate-nginx",
+        gate: "nginx-placement",
+        title: "",
+        passed: false,
+        settled: false,
+        reason: "2/3 nginx pods on c5.4xlarge",
+        at,
+      },
+      {
+        type: "gate",
+        step: "migrate-nginx",
+        gate: "traffic",
+        title: "",
+        passed: true,
+        settled: true,
+        reason: "100% of 1840 ok",
+        at,
+      },
+      {
+        type: "traffic",
+        at,
+        requests: 1840,
+        ok: 1840,
+        failed: 0,
+        errors: {},
+        p50Ms: 1.9,
+        p99Ms: 8.7,
+      },
+      {
+        type: "traffic",
+        at,
+        requests: 1000,
+        ok: 998,
+        failed: 2,
+        errors: { "502": 2 },
+        p50Ms: 2,
+        p99Ms: 9,
+      },
     );
     const f = await frameWith(ui, "2/3 nginx pods");
     expect(f).toMatch(/✔ traffic 100% of 1840 ok/);
@@ -126,7 +193,14 @@ describe("Ink app", () => {
       { type: "step", step: "provision", index: 1, status: "previewing", at },
       { type: "step", step: "provision", index: 1, status: "done", at },
       { type: "step", step: "migrate-nginx", index: 2, status: "previewing", at },
-      { type: "summary", result: "completed", stepsDone: 2, requests: { total: 4100000, ok: 4100000, failed: 0 }, overrides: 0, at },
+      {
+        type: "summary",
+        result: "completed",
+        stepsDone: 2,
+        requests: { total: 4100000, ok: 4100000, failed: 0 },
+        overrides: 0,
+        at,
+      },
     );
     const f = await frameWith(ui, "completed: 2 steps done");
     expect(f).toContain("4,100,000 requests, 0 failed");

@@ -24,9 +24,22 @@ describe("report", () => {
       { type: "transition", at: t(0), step: "a", status: "previewing" },
       { type: "decision", at: t(1), step: "a", decision: "confirm", user: "ops" },
       { type: "transition", at: t(2), step: "a", status: "verifying" },
-      { type: "gate", at: t(9), step: "a", gate: "traffic", passed: true, reason: "100% of 3000 ok" },
+      {
+        type: "gate",
+        at: t(9),
+        step: "a",
+        gate: "traffic",
+        passed: true,
+        reason: "100% of 3000 ok",
+      },
       { type: "transition", at: t(10), step: "a", status: "done" },
-      { type: "override", at: t(25), step: "b", gates: [{ gate: "traffic", reason: "99.3% ok" }], user: "ops" },
+      {
+        type: "override",
+        at: t(25),
+        step: "b",
+        gates: [{ gate: "traffic", reason: "99.3% ok" }],
+        user: "ops",
+      },
     ];
     const s = await writeReport({
       stack: "dev",
@@ -36,12 +49,27 @@ describe("report", () => {
         { id: "b", title: "Step B" },
       ],
       journal,
-      timeline: { samples, marks: [{ label: "a", at: base }, { label: "b", at: base + 15_000 }] },
+      timeline: {
+        samples,
+        marks: [
+          { label: "a", at: base },
+          { label: "b", at: base + 15_000 },
+        ],
+      },
       dir,
     });
-    expect(s.requests).toEqual({ total: 9000, ok: 8998, failed: 2, errors: { "502": 1, reset: 1 } });
+    expect(s.requests).toEqual({
+      total: 9000,
+      ok: 8998,
+      failed: 2,
+      errors: { "502": 1, reset: 1 },
+    });
     expect(s.verdict).toBe("requests failed");
-    expect(s.steps[0]).toMatchObject({ status: "done", durationSeconds: 10, confirmedBy: [`confirm by ops at ${t(1)}`] });
+    expect(s.steps[0]).toMatchObject({
+      status: "done",
+      durationSeconds: 10,
+      confirmedBy: [`confirm by ops at ${t(1)}`],
+    });
     const md = readFileSync(join(dir, "report.md"), "utf8");
     expect(md).toContain("**Verdict: requests failed** — 9,000 requests, 8,998 ok, 2 failed");
     expect(md).toContain("step b by ops");

@@ -18,14 +18,38 @@ describe("screen state", () => {
   it("tracks steps, gates, awaiting and traffic from events", () => {
     let s = reduce(initialState(0), run, 0);
     s = reduce(s, { type: "step", step: "b", index: 2, status: "previewing", at: "t" }, 1000);
-    s = reduce(s, { type: "awaiting", step: "b", kind: "confirm", options: ["confirm", "stop"], at: "t" });
+    s = reduce(s, {
+      type: "awaiting",
+      step: "b",
+      kind: "confirm",
+      options: ["confirm", "stop"],
+      at: "t",
+    });
     expect(s.awaiting?.kind).toBe("confirm");
     s = reduce(s, { type: "step", step: "b", index: 2, status: "applying", at: "t" }, 2000);
     expect(s.awaiting).toBeUndefined();
-    s = reduce(s, { type: "gate", step: "b", gate: "g", title: "g", passed: true, settled: false, reason: "2/3", at: "t" });
+    s = reduce(s, {
+      type: "gate",
+      step: "b",
+      gate: "g",
+      title: "g",
+      passed: true,
+      settled: false,
+      reason: "2/3",
+      at: "t",
+    });
     expect(s.steps[1]?.gates.g?.reason).toBe("2/3");
     for (let i = 0; i < 12; i++) {
-      s = reduce(s, { type: "traffic", at: new Date(i * 1000).toISOString(), requests: 100, ok: i === 11 ? 99 : 100, failed: i === 11 ? 1 : 0, errors: i === 11 ? { "502": 1 } : {}, p50Ms: 1, p99Ms: 3 });
+      s = reduce(s, {
+        type: "traffic",
+        at: new Date(i * 1000).toISOString(),
+        requests: 100,
+        ok: i === 11 ? 99 : 100,
+        failed: i === 11 ? 1 : 0,
+        errors: i === 11 ? { "502": 1 } : {},
+        p50Ms: 1,
+        p99Ms: 3,
+      });
     }
     expect(s.traffic.total).toEqual({ requests: 1200, ok: 1199, failed: 1 });
     expect(s.traffic.errors).toEqual({ "502": 1 });

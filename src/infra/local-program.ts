@@ -1,0 +1,90 @@
+import { readFileSync } from "node:fs";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { encodeNodeGroupTags } from "../sandbox/asg-tags.js";
+import { GRACEFUL_SHUTDOWN, type GracefulShutdown } from "./graceful-shutdown.js";
+import { LocalAsgProvider, LocalAutoScalingGroup } from "./local-asg.js";
+import type { MigrationSpec } from "./spec.js";
+import { awaitTimeout, SKIP_AWAIT, Workload } from "./workload.js";
+
+// The local target: node groups are Auto Scaling groups in the sandbox's moto server (the
+// sandbox turns their instances into kwok Nodes), and the same workload as on AWS goes to
+// the sandbox's real control plane.
+
+export interface LocalProgramOptions {
+  /** Cluster name carried in the ASG tags (the sandbox's node-group controller filters on it). */
+  clusterName: string;
+  /** The sandbox's kubeconfig file (its path is what the stack records, not its contents). */
+  kubeconfigPath: string;
+  region: string;
+  /** An AMI id moto knows. */
+  imageId: string;
+  /**
+   * Wait for the NGINX Service's load-balancer address (published by the sandbox's data
+   * plane) like on AWS, bounded by `loadBalancerTimeoutSeconds`. When false the Service is
+   * created without waiting and `nginxServiceUrl` is "" until a later update reads it.
+   */
+  awaitLoadBalancer: boolean;
+  loadBalancerTimeoutSeconds: number;
+  /** Wait for the Ingress's status (needs an ingress controller that writes it). */
+  awaitIngress: boolean;
+  shutdown?: GracefulShutdown;
+}
+
+/** The ASG name in moto: unique per cluster, since sandboxes may share one moto. */
+export function localAsgName(clusterName: string, group: string): string {
+  return `${clusterName}-${group}`;
+}
+
+export function localProgram(
+  spec: MigrationSpec,
+  opts: LocalProgramOptions,
+): Record<string, unknown> {
+  const asgProvider = new LocalAsgProvider("local-asg");
+  const groups = spec.nodeGroups.map((g) => ({
+    name: g.name,
+    asg: new LocalAutoScalingGroup(
+      `asg-${g.name}`,
+      {
+        asgName: localAsgName(opts.clusterName, g.name),
+        region: opts.region,
+        imageId: opts.imageId,
+        instanceType: g.instanceType,
+        desired: g.desired,
+        min: g.min,
+        max: g.max,
+        tags: encodeNodeGroupTags({
+          cluster: opts.clusterName,
+          nodeGroup: g.name,
+          instanceType: g.instanceType,
+          kubeletVersion: g.kubeletVersion,
+          labels: g.labels,
+          taints: g.taints,
+        }),
+      },
+      { provider: asgProvider },
+    ),
+  }));
+  const provider = new k8s.Provider("sandbox", {
+    kubeconfig: opts.kubeconfigPath,
+    enableServerSideApply: true,
+  });
+  const workload = new Workload(
+    "workload",
+    {
+      spec,
+      shutdown: opts.shutdown ?? GRACEFUL_SHUTDOWN,
+      serviceAnnotations: opts.awaitLoadBalancer
+        ? awaitTimeout(opts.loadBalancerTimeoutSeconds)
+        : { ...SKIP_AWAIT },
+      ingressAnnotations: opts.awaitIngress ? {} : { ...SKIP_AWAIT },
+    },
+    { provider, dependsOn: groups.map((g) => g.asg) },
+  );
+  return {
+    kubeconfig: pulumi.secret(readFileSync(opts.kubeconfigPath, "utf8")),
+    clusterName: opts.clusterName,
+    asgNames: pulumi.output(Object.fromEntries(groups.map((g) => [g.name, g.asg.asgName]))),
+    nginxServiceUrl: workload.nginxServiceUrl,
+  };
+}

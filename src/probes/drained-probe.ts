@@ -1,0 +1,88 @@
+import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import type { KubeClients } from "../kube/clients.js";
+import { LiveList } from "../kube/live-list.js";
+import {
+  describeSelector,
+  type NodeGroupSelector,
+  nodeLabelSelector,
+  nodeMatches,
+} from "../kube/node-selector.js";
+import { nodeName } from "../kube/nodes.js";
+import { classifyForDrain, describePodState, podKey } from "../kube/pods.js";
+import type { Probe, ProbeResult } from "../runbook/ports.js";
+import { observeSources } from "./cluster-probe.js";
+import { listSome, plural } from "./report-changes.js";
+
+export interface DrainedExpectation {
+  selector: NodeGroupSelector;
+  /** Pass when no node matches (the group is already gone). Default: fail, it may be a typo. */
+  passWhenNoNodes?: boolean;
+}
+
+/**
+ * No pod a drain would evict (or that would block it) is left on the group's nodes.
+ * DaemonSet pods, mirror pods and finished pods may stay, exactly as the drain leaves them.
+ */
+export function evaluateDrained(
+  pods: readonly V1Pod[],
+  nodes: readonly V1Node[],
+  exp: DrainedExpectation,
+): ProbeResult {
+  const desc = describeSelector(exp.selector);
+  const group = new Set(nodes.filter((n) => nodeMatches(exp.selector, n)).map(nodeName));
+  if (group.size === 0) {
+    return exp.passWhenNoNodes
+      ? { ok: true, reason: `no nodes of ${desc}: nothing to drain` }
+      : {
+          ok: false,
+          reason: `no nodes of ${desc}: no node matches ${nodeLabelSelector(exp.selector)}`,
+        };
+  }
+  const left: string[] = [];
+  let staying = 0;
+  for (const pod of pods) {
+    const node = pod.spec?.nodeName;
+    if (!node || !group.has(node)) continue;
+    const c = classifyForDrain(pod);
+    if (c.kind === "skip") {
+      staying++;
+      continue;
+    }
+    left.push(`${podKey(pod)} on ${node} (${describePodState(pod)})`);
+  }
+  left.sort();
+  const nodesText = plural(group.size, "node");
+  if (left.length === 0) {
+    const stay = staying > 0 ? ` (${plural(staying, "DaemonSet/mirror pod")} stay)` : "";
+    return { ok: true, reason: `no evictable pods on ${nodesText} of ${desc}${stay}` };
+  }
+  return {
+    ok: false,
+    reason: `${plural(left.length, "evictable pod")} left on ${nodesText} of ${desc}: ${listSome(left, 3)}`,
+  };
+}
+
+/** Watches all unfinished pods and the group's nodes. */
+export function drainedProbe(kube: KubeClients, exp: DrainedExpectation): Probe {
+  return {
+    observe: async (signal, report) => {
+      const pods = new LiveList<V1Pod>(kube.kc, {
+        path: "/api/v1/pods",
+        itemType: "V1Pod",
+        fieldSelector: "status.phase!=Succeeded,status.phase!=Failed",
+      });
+      const nodes = new LiveList<V1Node>(kube.kc, {
+        path: "/api/v1/nodes",
+        itemType: "V1Node",
+        labelSelector: nodeLabelSelector(exp.selector),
+      });
+      await observeSources(
+        signal,
+        report,
+        `drain of ${describeSelector(exp.selector)}`,
+        [pods, nodes],
+        () => evaluateDrained(pods.items(), nodes.items(), exp),
+      );
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import type { KubeClients } from "../kube/clients.js";
+import { LiveList } from "../kube/live-list.js";
+import { describeSelector, type NodeGroupSelector, nodeMatches } from "../kube/node-selector.js";
+import { describeNodePlacement } from "../kube/nodes.js";
+import { describePodState, isPodFinished, isPodReady, isPodTerminating } from "../kube/pods.js";
+import type { Probe, ProbeResult } from "../runbook/ports.js";
+import { observeSources } from "./cluster-probe.js";
+import { listSome, plural } from "./report-changes.js";
+
+export interface PlacementExpectation {
+  namespace: string;
+  /** Label selector of the pods, e.g. "app=nginx-ing-cntlr". */
+  podSelector: string;
+  /** What the pods are called in reasons ("nginx"); defaults to the selector. */
+  label?: string;
+  /** The nodes every pod must run on. */
+  on: NodeGroupSelector;
+  /** Exactly this many pods (the Deployment's replicas). Optional. */
+  count?: number;
+}
+
+/**
+ * Every (unfinished) pod of the selector is Running and Ready on a node of the expected
+ * group, and none is anywhere else — terminating pods included, since they still carry
+ * traffic until they are gone.
+ */
+export function evaluatePlacement(
+  pods: readonly V1Pod[],
+  nodesByName: ReadonlyMap<string, V1Node>,
+  exp: PlacementExpectation,
+): ProbeResult {
+  const label = exp.label ?? exp.podSelector;
+  const where = describeSelector(exp.on);
+  const live = pods.filter((p) => !isPodFinished(p));
+  if (live.length === 0) {
+    return {
+      ok: false,
+      reason: `no ${label} pods: nothing matches ${exp.podSelector} in namespace ${exp.namespace}`,
+    };
+  }
+  const good: string[] = [];
+  const elsewhere: string[] = [];
+  const notReady: string[] = [];
+  for (const pod of [...live].sort(byName)) {
+    const name = pod.metadata?.name ?? "?";
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) {
+      notReady.push(`${name} ${describePodState(pod)}`);
+      continue;
+    }
+    const node = nodesByName.get(nodeName);
+    if (!node || !nodeMatches(exp.on, node)) {
+      const state = isPodTerminating(pod) ? " Terminating" : "";
+      elsewhere.push(`${name} on ${nodeName} (${describeNodePlacement(node)})${state}`);
+      continue;
+    }
+    if (isPodTerminating(pod) || pod.status?.phase !== "Running" || !isPodReady(pod)) {
+      notReady.push(`${name} ${describePodState(pod)}`);
+      continue;
+    }
+    good.push(name);
+  }
+  const expected = exp.count ?? live.length;
+  const head = `${good.length}/${expected} ${label} pods Ready on ${where}`;
+  const problems: string[] = [];
+  if (elsewhere.length > 0) problems.push(`elsewhere: ${listSome(elsewhere, 3)}`);
+  if (notReady.length > 0) problems.push(`not Ready: ${listSome(notReady, 3)}`);
+  if (exp.count !== undefined && live.length !== exp.count) {
+    problems.push(`${plural(live.length, "pod")} found, expected ${exp.count}`);
+  }
+  if (problems.length === 0) return { ok: true, reason: head };
+  return { ok: false, reason: `${head}; ${problems.join("; ")}` };
+}
+
+function byName(a: V1Pod, b: V1Pod): number {
+  return (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
+}
+
+export function indexNodes(nodes: readonly V1Node[]): Map<string, V1Node> {
+  return new Map(nodes.map((n) => [n.metadata?.name ?? "", n]));
+}
+
+/** Watches the pods of the selector and all nodes (to know each pod's group). */
+export function placementProbe(kube: KubeClients, exp: PlacementExpectation): Probe {
+  return {
+    observe: async (signal, report) => {
+      const pods = new LiveList<V1Pod>(kube.kc, {
+        path: `/api/v1/namespaces/${encodeURIComponent(exp.namespace)}/pods`,
+        itemType: "V1Pod",
+        labelSelector: exp.podSelector,
+      });
+      const nodes = new LiveList<V1Node>(kube.kc, { path: "/api/v1/nodes", itemType: "V1Node" });
+      await observeSources(
+        signal,
+        report,
+        `${exp.label ?? exp.podSelector} placement`,
+        [pods, nodes],
+        () => evaluatePlacement(pods.items(), indexNodes(nodes.items()), exp),
+      );
+    },
+  };
+}

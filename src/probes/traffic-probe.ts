@@ -1,0 +1,127 @@
+import { errorMessage } from "../runbook/errors.js";
+import type {
+  Probe,
+  ProbeResult,
+  TrafficSample,
+  TrafficSource,
+  TrafficStats,
+} from "../runbook/ports.js";
+import { reportChanges } from "./report-changes.js";
+
+export interface TrafficExpectation {
+  /** Success rate is measured over the last this many full seconds. */
+  windowSeconds: number;
+  /** Minimum success rate, 0..1 (default 1: every request must succeed). */
+  threshold?: number;
+  /** Fewer requests than this in the window proves nothing (default 1). */
+  minRequests?: number;
+  /** Fail when no sample has arrived for this long while traffic runs (default 3000 ms). */
+  staleAfterMs?: number;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const num = (n: number) => n.toLocaleString("en-US");
+
+/**
+ * The verdict for one window. `errors` is the breakdown (status codes, transport error
+ * kinds) over the same window, for the reason only.
+ */
+export function evaluateTraffic(
+  stats: TrafficStats,
+  errors: Readonly<Record<string, number>>,
+  exp: TrafficExpectation,
+): ProbeResult {
+  const threshold = exp.threshold ?? 1;
+  const min = exp.minRequests ?? 1;
+  const over = `over ${exp.windowSeconds}s`;
+  if (stats.requests < min) {
+    return {
+      ok: false,
+      reason: `${num(stats.requests)} requests ${over}, need at least ${num(min)} to judge`,
+    };
+  }
+  const rate = stats.requests > 0 ? stats.ok / stats.requests : 0;
+  const head = `${pct(rate)} ok ${over} (${num(stats.requests)} requests`;
+  if (rate >= threshold) return { ok: true, reason: `${head})` };
+  const breakdown = Object.entries(errors)
+    .filter(([, n]) => n > 0)
+    .sort(([, a], [, b]) => b - a)
+    .map(([kind, n]) => `${kind}×${num(n)}`)
+    .join(", ");
+  return {
+    ok: false,
+    reason: `${head}, ${num(stats.failed)} failed${breakdown ? `: ${breakdown}` : ""}); threshold ${pct(threshold)}`,
+  };
+}
+
+/**
+ * Evaluates on every new per-second sample the source publishes (no timer drives the
+ * verdict). A watchdog only notices that samples stopped arriving, so a stalled load
+ * generator cannot leave a stale "100%" standing.
+ */
+export function trafficProbe(source: TrafficSource, exp: TrafficExpectation): Probe {
+  const staleAfter = exp.staleAfterMs ?? 3_000;
+  return {
+    observe: (signal, report) =>
+      new Promise<void>((resolve) => {
+        const emit = reportChanges(report);
+        const recent: TrafficSample[] = [];
+        let watchdog: NodeJS.Timeout | undefined;
+        const armWatchdog = () => {
+          clearTimeout(watchdog);
+          watchdog = setTimeout(() => {
+            emit({
+              ok: false,
+              reason: source.running
+                ? `no traffic samples for ${(staleAfter / 1000).toFixed(0)}s: the load generator is stalled`
+                : "traffic is not running",
+            });
+          }, staleAfter);
+          watchdog.unref();
+        };
+        const evaluate = () => {
+          try {
+            judge();
+          } catch (err) {
+            // Runs inside the source's listener: never let it throw into the load generator.
+            emit({ ok: false, reason: `traffic gate error: ${errorMessage(err)}` });
+          }
+        };
+        const judge = () => {
+          if (!source.running) {
+            emit({ ok: false, reason: "traffic is not running" });
+            return;
+          }
+          const latest = recent.at(-1)?.at ?? 0;
+          const from = latest - (exp.windowSeconds - 1) * 1000;
+          while (recent.length > 0 && recent[0]!.at < from) recent.shift();
+          const errors: Record<string, number> = {};
+          for (const s of recent) {
+            for (const [k, n] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + n;
+          }
+          emit(evaluateTraffic(source.window(exp.windowSeconds), errors, exp));
+        };
+        const unsubscribe = source.subscribe((s) => {
+          recent.push(s);
+          armWatchdog();
+          evaluate();
+        });
+        evaluate();
+        armWatchdog();
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(watchdog);
+            unsubscribe();
+            resolve();
+          },
+          { once: true },
+        );
+        if (signal.aborted) {
+          clearTimeout(watchdog);
+          unsubscribe();
+          resolve();
+        }
+      }),
+  };
+}

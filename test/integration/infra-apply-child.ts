@@ -1,0 +1,17 @@
+import { createInfraDriver, type LocalInfraOptions } from "../../src/infra/pulumi-driver.js";
+import type { MigrationSpec } from "../../src/infra/spec.js";
+
+// An eks-runbook process reduced to one `apply`, for the test that SIGKILLs it mid-update.
+// argv[2]: JSON {driver: LocalInfraOptions, spec: MigrationSpec}. Prints one JSON line per
+// progress report and {"done":true} at the end.
+
+const { driver, spec } = JSON.parse(process.argv[2] ?? "{}") as {
+  driver: LocalInfraOptions;
+  spec: MigrationSpec;
+};
+const infra = createInfraDriver(driver);
+await infra.apply(spec, {
+  signal: new AbortController().signal,
+  onProgress: (p) => process.stdout.write(`${JSON.stringify({ progress: p })}\n`),
+});
+process.stdout.write(`${JSON.stringify({ done: true })}\n`);

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { Backoff } from "../../src/kube/backoff.js";
+import { observeSources, type ProbeSource } from "../../src/probes/cluster-probe.js";
+import { reportChanges } from "../../src/probes/report-changes.js";
+import type { ProbeResult } from "../../src/runbook/ports.js";
+
+/** A source the test drives: set state, then call changed(). */
+class FakeSourceState implements ProbeSource {
+  synced = false;
+  error: string | undefined;
+  changed: () => void = () => {};
+  run(signal: AbortSignal, onChange: () => void): Promise<void> {
+    this.changed = onChange;
+    return new Promise((r) => signal.addEventListener("abort", () => r()));
+  }
+}
+
+describe("observeSources", () => {
+  it("waits for every source, fails while one cannot reach the API, and survives a throwing verdict", async () => {
+    const a = new FakeSourceState();
+    const b = new FakeSourceState();
+    const reports: ProbeResult[] = [];
+    const ac = new AbortController();
+    let verdict: () => ProbeResult = () => ({ ok: true, reason: "fine" });
+    const done = observeSources(
+      ac.signal,
+      (r) => reports.push(r),
+      "nodes of group new",
+      [a, b],
+      () => verdict(),
+    );
+
+    a.synced = true;
+    a.changed(); // b not synced yet: nothing to say
+    expect(reports).toEqual([]);
+
+    b.synced = true;
+    b.changed();
+    b.changed(); // same verdict twice: reported once
+    a.error = "API server unreachable (connect ECONNREFUSED 127.0.0.1:6443); retrying";
+    a.changed();
+    a.error = undefined;
+    verdict = () => {
+      throw new Error("boom");
+    };
+    a.changed();
+    ac.abort();
+    await done;
+    expect(reports).toEqual([
+      { ok: true, reason: "fine" },
+      {
+        ok: false,
+        reason:
+          "nodes of group new: cannot watch the cluster: API server unreachable (connect ECONNREFUSED 127.0.0.1:6443); retrying",
+      },
+      { ok: false, reason: "nodes of group new: probe error: boom" },
+    ]);
+  });
+});
+
+describe("reportChanges", () => {
+  it("drops repeats, keeps changes of reason or warnings", () => {
+    const out: ProbeResult[] = [];
+    const emit = reportChanges((r) => out.push(r));
+    emit({ ok: false, reason: "1/3" });
+    emit({ ok: false, reason: "1/3" });
+    emit({ ok: false, reason: "2/3" });
+    emit({ ok: true, reason: "3/3" });
+    emit({ ok: true, reason: "3/3", warnings: ["behind"] });
+    expect(out.map((r) => r.reason)).toEqual(["1/3", "2/3", "3/3", "3/3"]);
+  });
+});
+
+describe("Backoff", () => {
+  it("grows to its bound and resets", () => {
+    const b = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0 });
+    expect([b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([100, 200, 400, 800, 1000]);
+    b.reset();
+    expect(b.next()).toBe(100);
+    const j = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0.2 });
+    for (let i = 0; i < 50; i++) expect(j.next()).toBeLessThanOrEqual(1000);
+  });
+});
