@@ -68,15 +68,9 @@ stop_nginx() {
   [[ -n ${NGINX_PREFIX:-} ]] && rm -rf "$NGINX_PREFIX"
 }
 
-# `eks-runbook load` from dist/: through the real CLI once it has the command, else
-# through the bench-only entry.
-if [[ ! -f $bench_repo/dist/cli/load-command.js ]]; then
+# `eks-runbook load` from dist/ (the benchmarks measure the built CLI).
+if [[ ! -f $bench_repo/dist/cli.js || ! -f $bench_repo/dist/cli/load-command.js ]]; then
   echo "error: dist/ is missing or stale: run \`npm run build\` first" >&2
   exit 2
 fi
-if grep -q "load-command" "$bench_repo/dist/cli.js" 2>/dev/null \
-  || grep -rq "loadCommand" "$bench_repo/dist/cli/lazy-commands.js" 2>/dev/null; then
-  load_cmd=("$bench_repo/node_modules/.bin/node" "$bench_repo/dist/cli.js" load)
-else
-  load_cmd=("$bench_repo/node_modules/.bin/node" "$bench_repo/bench/load-cli.ts")
-fi
+load_cmd=("$bench_repo/node_modules/.bin/node" "$bench_repo/dist/cli.js" load)

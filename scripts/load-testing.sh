@@ -8,7 +8,7 @@
 # Environment:
 #   LOAD_HOST     Host header        (default apps.example.com)
 #   LOAD_PATH     request path       (default /echoserver)
-#   EKS_RUNBOOK   command to run     (default: node <package>/dist/cli.js)
+#   EKS_RUNBOOK   command to run     (default: node <package>/dist/cli.js, Node >= 22)
 # Exit: 0 every request of every round succeeded; 1 some request failed; 2 bad input or
 # unreachable load balancer; 130 interrupted (Ctrl-C stops the rounds, not just one).
 set -uo pipefail
@@ -31,7 +31,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -n ${EKS_RUNBOOK:-} ]]; then
   read -r -a runbook <<<"$EKS_RUNBOOK"
 elif [[ -f $repo/dist/cli.js ]]; then
-  runbook=(node "$repo/dist/cli.js")
+  # The project's own Node (a dev dependency) when present: the CLI needs Node >= 22.
+  node_bin=$repo/node_modules/.bin/node
+  [[ -x $node_bin ]] || node_bin=node
+  runbook=("$node_bin" "$repo/dist/cli.js")
 else
   echo "error: $repo/dist/cli.js not found: run \`npm run build\` (or set EKS_RUNBOOK)" >&2
   exit 2

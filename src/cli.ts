@@ -1,4 +1,5 @@
-#!/usr/bin/env -S node --disable-warning=ExperimentalWarning
+#!/usr/bin/env node
+import "./quiet-warnings.js";
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, RunbookError } from "./runbook/errors.js";
 

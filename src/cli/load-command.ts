@@ -90,7 +90,9 @@ async function runLoad(urlText: string, raw: RawOptions, io: LoadCommandIo): Pro
   const connections = o.parsePositiveInt(raw.connections, "--connections", o.MAX_CONNECTIONS);
   const rate = raw.rate !== undefined ? o.parsePositiveNumber(raw.rate, "--rate") : undefined;
   const requests =
-    raw.requests !== undefined ? o.parsePositiveInt(raw.requests, "--requests") : undefined;
+    raw.requests !== undefined
+      ? o.parsePositiveInt(raw.requests, "--requests", o.MAX_REQUESTS)
+      : undefined;
   const durationText = raw.duration ?? (requests === undefined ? DEFAULT_DURATION : undefined);
   const durationMs =
     durationText !== undefined ? o.parseDuration(durationText, "--duration") : undefined;

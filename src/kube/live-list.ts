@@ -78,6 +78,9 @@ export class LiveList<T extends KubernetesObject> {
     while (!signal.aborted) {
       try {
         if (!this.#rv) await this.#list(signal, onChange);
+        // onChange may have ended the run (a drain that found nothing to do): an abort
+        // listener added to an already-aborted signal never fires, so check first.
+        if (signal.aborted) break;
         const started = Date.now();
         const out = await this.#watchOnce(signal, onChange);
         if (signal.aborted) break;
@@ -129,6 +132,10 @@ export class LiveList<T extends KubernetesObject> {
     const { path, itemType, labelSelector, fieldSelector } = this.#spec;
     const out: WatchOutcome = { established: false, events: 0, gone: false, err: undefined };
     return new Promise<WatchOutcome>((resolve) => {
+      if (signal.aborted) {
+        resolve(out);
+        return;
+      }
       let finished = false;
       let controller: AbortController | undefined;
       const finish = () => {

@@ -17,6 +17,12 @@ export interface TrafficExpectation {
   minRequests?: number;
   /** Fail when no sample has arrived for this long while traffic runs (default 3000 ms). */
   staleAfterMs?: number;
+  /**
+   * Also judge everything since this timeline mark (the step's start): a request that
+   * failed during the step is downtime the step caused, even if the window is clean again.
+   * That verdict is final (terminal): no amount of waiting un-fails a request.
+   */
+  sinceMark?: string;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -98,6 +104,18 @@ export function trafficProbe(source: TrafficSource, exp: TrafficExpectation): Pr
           const errors: Record<string, number> = {};
           for (const s of recent) {
             for (const [k, n] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + n;
+          }
+          if (exp.sinceMark !== undefined) {
+            const since = source.since(exp.sinceMark);
+            const rate = since.requests > 0 ? since.ok / since.requests : 1;
+            if (since.failed > 0 && rate < (exp.threshold ?? 1)) {
+              emit({
+                ok: false,
+                terminal: true,
+                reason: `${num(since.failed)} of ${num(since.requests)} requests failed since this step started (${pct(rate)} ok)`,
+              });
+              return;
+            }
           }
           emit(evaluateTraffic(source.window(exp.windowSeconds), errors, exp));
         };

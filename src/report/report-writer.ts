@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { timelineToCsv, timelineToJson } from "../probes/http/timeline-export.js";
 import type { JournalRecord } from "../runbook/journal.js";
 import type { TrafficSample } from "../runbook/ports.js";
 import { renderChartSvg } from "./chart-svg.js";
-import { timelineCsv, withSteps } from "./timeline-export.js";
 
 // The evidence at the end of a run: JSON + CSV timeline, a Markdown summary with the
 // zero-downtime verdict, and the chart as SVG and PNG (resvg: no browser needed).
@@ -162,7 +162,6 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
     png: "chart.png",
   };
   const summary: ReportSummary = { ...base, files };
-  const rows = withSteps(input.timeline.samples, input.timeline.marks);
   const svg = renderChartSvg({
     samples: input.timeline.samples,
     marks: input.timeline.marks,
@@ -177,11 +176,8 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
     .render()
     .asPng();
   writeFileSync(join(input.dir, files.png), png);
-  writeFileSync(join(input.dir, files.timelineCsv), timelineCsv(rows));
-  writeFileSync(
-    join(input.dir, files.timelineJson),
-    `${JSON.stringify({ samples: rows, marks: input.timeline.marks }, null, 1)}\n`,
-  );
+  writeFileSync(join(input.dir, files.timelineCsv), timelineToCsv(input.timeline));
+  writeFileSync(join(input.dir, files.timelineJson), timelineToJson(input.timeline));
   writeFileSync(join(input.dir, files.json), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(input.dir, files.markdown), renderMarkdown(summary));
   return summary;

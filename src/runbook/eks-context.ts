@@ -36,7 +36,9 @@ export interface EksProbes {
   asgGone(group: string): Probe;
   /** One request through the load balancer answers 200 (before traffic runs). */
   httpOk(opts: { host: string; path: string }): Probe;
+  /** Success over the window, and no failure since the step (timeline mark `step`) began. */
   trafficHealthy(opts: {
+    step: string;
     windowSeconds: number;
     successRatePercent: number;
     minRequests: number;

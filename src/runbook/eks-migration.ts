@@ -22,13 +22,17 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
     probe,
   });
 
-  const traffic = gate("traffic", `traffic ≥ ${config.gates.successRatePercent}% ok`, (c) =>
-    c.probes.trafficHealthy({
-      windowSeconds: config.gates.windowSeconds,
-      successRatePercent: config.gates.successRatePercent,
-      minRequests: config.gates.minRequests,
-    }),
-  );
+  // Zero downtime per step: the window must be healthy and nothing may have failed since
+  // the step began (the engine marks the traffic timeline with the step's id).
+  const traffic = (step: string) =>
+    gate("traffic", `traffic ≥ ${config.gates.successRatePercent}% ok`, (c) =>
+      c.probes.trafficHealthy({
+        step,
+        windowSeconds: config.gates.windowSeconds,
+        successRatePercent: config.gates.successRatePercent,
+        minRequests: config.gates.minRequests,
+      }),
+    );
   const nodes = (g: typeof standard, count = g.desired): Gate =>
     gate(`nodes-${g.name}`, `${count} ${g.name} nodes Ready`, (c, spec) =>
       c.probes.nodesReady({
@@ -87,19 +91,15 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
         "every later gate checks that none of them failed.",
       action: {
         preview: async (c, _spec, signal) => {
-          const t = await c.trafficTarget(signal);
           const rate =
             config.traffic.rate > 0 ? `${config.traffic.rate} req/s` : "as fast as possible";
-          return {
-            summary: `start the load generator: ${config.traffic.connections} connections, ${rate}`,
-            items: [
-              {
-                kind: "start",
-                target: `${t.url}${t.path ?? ""}`,
-                detail: `Host: ${t.host ?? "-"}`,
-              },
-            ],
-          };
+          const summary = `start the load generator: ${config.traffic.connections} connections, ${rate}`;
+          // Before step 1 has run (a dry run of a new stack) there is no load balancer yet.
+          const t = await c.trafficTarget(signal).catch(() => undefined);
+          const target = t
+            ? `${t.url}${t.path ?? ""}`
+            : `the load balancer of step 1, ${config.path}`;
+          return { summary, items: [{ kind: "start", target, detail: `Host: ${config.host}` }] };
         },
         run: async (c, _spec, signal) => {
           const t = await c.trafficTarget(signal);
@@ -114,7 +114,7 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
       onResume: async (c, _spec, signal) => {
         if (!c.traffic.running) await c.traffic.start(await c.trafficTarget(signal), signal);
       },
-      gates: [traffic],
+      gates: [traffic("start-traffic")],
     },
     {
       id: "create-new-group",
@@ -128,7 +128,7 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
         gate("asg-new", `ASG ${fresh.name}: ${fresh.desired} InService`, (c) =>
           c.probes.asgInService({ group: fresh.name, count: fresh.desired }),
         ),
-        traffic,
+        traffic("create-new-group"),
       ],
     },
     {
@@ -138,7 +138,7 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
         `Point NGINX's required node affinity at ${fresh.instanceType}. The rolling update (surge 1, unavailable 0), ` +
         "the PDB and graceful shutdown move it one pod at a time without dropping a request.",
       change: (spec) => moveNginx(spec, fresh.name),
-      gates: [rollout(WORKLOAD.nginx.name), nginxOn(fresh.instanceType), traffic],
+      gates: [rollout(WORKLOAD.nginx.name), nginxOn(fresh.instanceType), traffic("migrate-nginx")],
     },
     {
       id: "drain-old-nodes",
@@ -155,7 +155,7 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
         gate("drained", `no evictable pods on ${old.name} nodes`, (c) =>
           c.probes.noEvictablePods(old.name),
         ),
-        traffic,
+        traffic("drain-old-nodes"),
       ],
     },
     {
@@ -170,7 +170,7 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
         gate("nodes-gone", `no ${old.name} nodes in the API`, (c) =>
           c.probes.nodesAbsent(old.name),
         ),
-        traffic,
+        traffic("delete-old-nodes"),
       ],
     },
     {
@@ -182,7 +182,7 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
         gate("asg-old-empty", `ASG ${old.name}: 0 InService`, (c) =>
           c.probes.asgInService({ group: old.name, count: 0 }),
         ),
-        traffic,
+        traffic("scale-old-to-zero"),
       ],
     },
     {
@@ -195,7 +195,7 @@ export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
           c.probes.stackWithoutGroup(old.name),
         ),
         gate("asg-old-gone", `ASG ${old.name} gone`, (c) => c.probes.asgGone(old.name)),
-        traffic,
+        traffic("remove-old-group"),
       ],
     },
     {

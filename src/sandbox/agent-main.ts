@@ -1,3 +1,4 @@
+import "../quiet-warnings.js";
 import { parseArgs } from "node:util";
 import { RunbookError } from "../runbook/errors.js";
 import { AGENT_DEFAULTS, runAgent } from "./agent.js";

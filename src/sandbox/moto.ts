@@ -37,18 +37,35 @@ export function motoEndpoint(port: number): string {
   return `http://127.0.0.1:${port}`;
 }
 
-/** True when something answers HTTP on the endpoint. */
-async function answers(endpoint: string, signal?: AbortSignal): Promise<boolean> {
+/**
+ * True when moto answers HTTP on the endpoint. Any status will do: the point is that the
+ * server serves. (moto's /moto-api/data.json dumps every backend and can take seconds.)
+ */
+async function answers(
+  endpoint: string,
+  signal?: AbortSignal,
+  timeoutMs = 2_000,
+): Promise<boolean> {
   try {
-    const timeout = AbortSignal.timeout(1_000);
-    const res = await fetch(`${endpoint}/moto-api/data.json`, {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const res = await fetch(`${endpoint}/moto-api/`, {
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     await res.body?.cancel();
-    return res.ok;
+    return res.status > 0;
   } catch {
     return false;
   }
+}
+
+/** A running moto holds the sandbox's Auto Scaling state in memory: give it time to answer. */
+async function answersSoon(endpoint: string, signal?: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (await answers(endpoint, signal, 5_000)) return true;
+    await delay(500, undefined, { signal });
+  }
+  return false;
 }
 
 export function motoPid(paths: MotoPaths): number | undefined {
@@ -68,10 +85,15 @@ export async function startMoto(
   opts: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<{ pid: number; reused: boolean }> {
   const running = motoPid(paths);
-  if (running !== undefined && (await answers(motoEndpoint(port), opts.signal))) {
-    return { pid: running, reused: true };
+  if (running !== undefined) {
+    if (await answersSoon(motoEndpoint(port), opts.signal)) return { pid: running, reused: true };
+    // Restarting would silently drop every Auto Scaling group (moto keeps state in memory)
+    // and with them every node: refuse, and say how to start over.
+    throw new Error(
+      `moto (pid ${running}) runs but does not answer on ${motoEndpoint(port)}; restarting it would lose the sandbox's Auto Scaling groups. ` +
+        `Recreate the sandbox: eks-runbook sandbox down && eks-runbook sandbox up. Last lines of ${paths.logFile}:\n${tailFile(paths.logFile)}`,
+    );
   }
-  await stopProcess(running, { expect: MOTO_MARK, graceMs: 5_000 });
   // The venv's python runs moto's server module directly (independent of script shebangs).
   const { pid, exited } = spawnDetached({
     command: tc.bin.motoPython,

@@ -7,7 +7,7 @@ import type { KubeClients } from "../kube/clients.js";
 import type { RunbookConfig } from "../runbook/config.js";
 import type { EksContext } from "../runbook/eks-context.js";
 import { eksMigrationSteps } from "../runbook/eks-migration.js";
-import { InputError, PrerequisiteError } from "../runbook/errors.js";
+import { InputError, PrerequisiteError, RunbookError } from "../runbook/errors.js";
 import type { Diagnostic } from "../runbook/ports.js";
 import { createEksOps } from "./eks-ops.js";
 import { createEksProbes } from "./eks-probes.js";
@@ -18,7 +18,8 @@ import { StackOutputs } from "./stack-outputs.js";
 // Pulumi engine with a file backend, moto's Auto Scaling API. AWS: the user's Pulumi and
 // credentials, the cluster's kubeconfig from the stack once it exists.
 
-const SANDBOX_NAME = "eks-runbook";
+/** One sandbox per machine by default; tests (and parallel rehearsals) pick their own. */
+const sandboxName = () => process.env.EKS_RUNBOOK_SANDBOX ?? "eks-runbook";
 const INGRESS_NGINX_EOL =
   "ingress-nginx reached end of life in March 2026 (no more releases or security fixes); " +
   "this runbook still uses its last release, as the tutorial did. Plan a move to a maintained controller.";
@@ -76,7 +77,7 @@ export async function createRunTarget(
       severity: "info",
       message: `toolchain: ${checks.map((c) => `${c.name} ${c.version}`).join(", ")}`,
     });
-    const sandbox = await sandboxUp({ name: SANDBOX_NAME, signal: deps.signal, onProgress: info });
+    const sandbox = await sandboxUp({ name: sandboxName(), signal: deps.signal, onProgress: info });
     preflight.push({
       severity: "info",
       message: `sandbox ${sandbox.name}: Kubernetes ${sandbox.kubernetesVersion} at ${sandbox.apiServerUrl}, kubeconfig ${sandbox.kubeconfigPath}, logs ${sandbox.logsDir}`,
@@ -182,8 +183,12 @@ export async function createRunTarget(
     ops: createEksOps(getKube),
     trafficTarget: async (signal) => {
       const url = await outputs.loadBalancerUrl(signal);
-      if (!url)
-        throw new Error("the stack has no load balancer address (output nginxServiceUrl) yet");
+      if (!url) {
+        throw new RunbookError(
+          "the stack has no load balancer address (output nginxServiceUrl) yet",
+          "Step 1 creates it; if step 1 is done, check the Service nginx-ing-cntlr in namespace apps for status.loadBalancer.",
+        );
+      }
       return { url, host: config.host, path: config.path };
     },
     report: createRunReport({

@@ -101,6 +101,7 @@ export function createEksProbes(d: EksProbeDeps): EksProbes {
         windowSeconds: o.windowSeconds,
         threshold: o.successRatePercent / 100,
         minRequests: o.minRequests,
+        sinceMark: o.step,
       }),
     zeroFailures: () =>
       onceProbe(() => {

@@ -47,14 +47,20 @@ export class TmuxSession {
   }
 
   async waitFor(
-    pattern: RegExp | string,
+    pattern: RegExp | string | ((screen: string) => boolean),
     timeoutMs = 30_000,
     what: () => string = () => this.screen(),
   ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = what();
-      if (typeof pattern === "string" ? s.includes(pattern) : pattern.test(s)) return s;
+      const hit =
+        typeof pattern === "string"
+          ? s.includes(pattern)
+          : typeof pattern === "function"
+            ? pattern(s)
+            : pattern.test(s);
+      if (hit) return s;
       if (Date.now() > deadline)
         throw new Error(`screen never showed ${String(pattern)}; last screen:\n${s}`);
       await new Promise((r) => setTimeout(r, 100));

@@ -118,6 +118,29 @@ describe("trafficProbe", () => {
     expect(src.listeners).toBe(0);
   });
 
+  it("with sinceMark, a failure during the step fails the gate for good, even once the window is clean", async () => {
+    // Given a probe that also judges everything since the step began
+    const src = new FakeSource();
+    const reports: ProbeResult[] = [];
+    const ac = new AbortController();
+    const done = trafficProbe(src, { windowSeconds: 1, sinceMark: "migrate-nginx" }).observe(
+      ac.signal,
+      (r) => reports.push(r),
+    );
+    // When one second has 3 timeouts and later seconds are clean again
+    src.emit(100, 0);
+    src.emit(100, 3, { timeout: 3 });
+    src.emit(100, 0);
+    ac.abort();
+    await done;
+    // Then the verdict stays failed and says waiting cannot help
+    expect(reports.at(-1)).toEqual({
+      ok: false,
+      terminal: true,
+      reason: "3 of 300 requests failed since this step started (99.00% ok)",
+    });
+  });
+
   it("fails when traffic is not running, and when samples stop arriving", async () => {
     const src = new FakeSource();
     src.running = false;

@@ -74,9 +74,13 @@ describe("report", () => {
     expect(md).toContain("**Verdict: requests failed** — 9,000 requests, 8,998 ok, 2 failed");
     expect(md).toContain("step b by ops");
     const csv = readFileSync(join(dir, "timeline.csv"), "utf8").trim().split("\n");
-    expect(csv[0]).toBe("time,step,requests,ok,failed,errors_502,errors_reset,p50_ms,p99_ms");
+    expect(csv[0]).toBe(
+      "at,epoch_ms,duration_ms,requests,ok,failed,p50_ms,p99_ms,error_502,error_reset,marks",
+    );
     expect(csv).toHaveLength(31);
-    expect(csv[21]).toMatch(/,b,300,298,2,1,1,/);
+    expect(csv[1]).toMatch(/,300,300,0,1\.2,4\.5,0,0,a$/);
+    expect(csv[16]).toMatch(/,300,300,0,1\.2,4\.5,0,0,b$/);
+    expect(csv[21]).toMatch(/,300,298,2,1\.2,4\.5,1,1,$/);
     const svg = readFileSync(join(dir, "chart.svg"), "utf8");
     expect(svg).toContain("success rate");
     expect(svg.match(/stroke-dasharray/g)).toHaveLength(2);

@@ -5,6 +5,8 @@ import { InputError } from "../../runbook/errors.js";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 export const MAX_CONNECTIONS = 10_000;
+/** The workers share a 32-bit request counter. */
+export const MAX_REQUESTS = 2_000_000_000;
 const MAX_TIMEOUT_MS = 600_000;
 
 /** "500ms", "30s", "1.5m", "1h"; a bare number is seconds. Must be > 0. */
