@@ -30,11 +30,29 @@ export function formatValue(v: unknown, max = 40): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
+/** The last segments of a property path that fit in `max` characters ("…values[0]"). */
+export function shortPath(path: string, max: number): string {
+  if (path.length <= max) return path;
+  const parts = path.split(".");
+  let out = parts.pop() ?? path;
+  while (parts.length && out.length + parts[parts.length - 1]!.length + 2 <= max)
+    out = `${parts.pop()}.${out}`;
+  return `…${out}`;
+}
+
+/** "old → new", "+ new" or "- old". */
+export function valueChange(d: PropertyDiff): string {
+  if (d.kind === "add") return `+ ${formatValue(d.new)}`;
+  if (d.kind === "delete") return `- ${formatValue(d.old)}`;
+  return `${formatValue(d.old)} → ${formatValue(d.new)}`;
+}
+
+/** One property change on one line (plain output). */
 export function diffLine(d: PropertyDiff): string {
-  const tag = d.replaces ? " (forces replacement)" : "";
-  if (d.kind === "add") return `+ ${d.path}: ${formatValue(d.new)}${tag}`;
-  if (d.kind === "delete") return `- ${d.path}: ${formatValue(d.old)}${tag}`;
-  return `~ ${d.path}: ${formatValue(d.old)} → ${formatValue(d.new)}${tag}`;
+  const sign = d.kind === "add" ? "+" : d.kind === "delete" ? "-" : "~";
+  const value =
+    d.kind === "update" ? valueChange(d) : formatValue(d.kind === "add" ? d.new : d.old);
+  return `${sign} ${d.path}: ${value}${d.replaces ? " (forces replacement)" : ""}`;
 }
 
 export function resourceLine(r: ResourceChange): string {

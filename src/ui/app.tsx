@@ -1,4 +1,4 @@
-import { Box, Static, Text } from "ink";
+import { Box, Static, Text, useStdout } from "ink";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import type { EngineActions } from "../runbook/events.js";
 import { KeyHints } from "./key-hints.js";
@@ -41,6 +41,10 @@ export function App({ store, actions, interactive }: AppProps) {
   const state = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const [details, setDetails] = useState(false);
   const now = useClock(1000, !state.summary);
+  // One column of slack: a glyph the terminal draws wider than Ink measures must not wrap
+  // a line, or Ink's redraw leaves stale copies of the frame behind.
+  const { stdout } = useStdout();
+  const width = Math.max(60, ((stdout as NodeJS.WriteStream).columns ?? 100) - 1);
   useRunbookKeys(state, actions, {
     isActive: interactive,
     toggleDetails: () => setDetails((d) => !d),
@@ -52,7 +56,7 @@ export function App({ store, actions, interactive }: AppProps) {
   const awaiting = state.awaiting?.step === current?.id ? state.awaiting : undefined;
 
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" width={width}>
       <Static items={finished}>
         {(s) => (
           <Text key={s.id} color={s.status === "done" ? "green" : "red"}>
@@ -66,7 +70,7 @@ export function App({ store, actions, interactive }: AppProps) {
           eks-runbook · stack {run?.stack ?? "…"} · {run?.target ?? "…"}
           {run?.dryRun ? " · dry run" : ""}
         </Text>
-        <Text>⏱ {formatDuration(now - state.startedAt)} </Text>
+        <Text>elapsed {formatDuration(now - state.startedAt)} </Text>
       </Box>
       {run?.resumeFrom ? (
         <Text color="yellow">

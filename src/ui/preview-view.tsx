@@ -2,9 +2,10 @@ import { Box, Text } from "ink";
 import { memo } from "react";
 import {
   changeSummary,
-  diffLine,
   groupedResources,
   resourceLine,
+  shortPath,
+  valueChange,
 } from "../render/preview-lines.js";
 import type { PreviewEvent } from "../runbook/events.js";
 
@@ -41,10 +42,19 @@ export const PreviewView = memo(function PreviewView({
                 {resourceLine(r)}
               </Text>
               {(details ? r.diffs : r.diffs.slice(0, 2)).map((d) => (
-                <Text key={d.path} dimColor wrap="truncate-middle">
-                  {"    "}
-                  {diffLine(d)}
-                </Text>
+                // Path and values on their own lines: a narrow column truncates the path,
+                // never the values the operator is confirming.
+                <Box key={d.path} flexDirection="column" paddingLeft={4}>
+                  <Text dimColor wrap="truncate">
+                    {d.kind === "add" ? "+" : d.kind === "delete" ? "-" : "~"}{" "}
+                    {shortPath(d.path, 60)}
+                    {d.replaces ? " (forces replacement)" : ""}
+                  </Text>
+                  <Text wrap="truncate">
+                    {"  "}
+                    {valueChange(d)}
+                  </Text>
+                </Box>
               ))}
               {!details && r.diffs.length > 2 ? (
                 <Text dimColor>{`    … ${r.diffs.length - 2} more ([d] details)`}</Text>

@@ -43,15 +43,17 @@ export const StepDetail = memo(function StepDetail({
       {gates.length ? <Text bold>Gates</Text> : null}
       {gates.map((g) => (
         <Box key={g.gate}>
-          {g.settled ? (
-            <Text color="green">✔ </Text>
-          ) : step.status === "failed" ? (
-            <Text color="red">✘ </Text>
-          ) : g.passed ? (
-            <Text color="yellow">◔ </Text>
-          ) : (
-            <Text color="cyan">⠿ </Text>
-          )}
+          <Box width={2} flexShrink={0}>
+            {g.settled ? (
+              <Text color="green">✔</Text>
+            ) : step.status === "failed" ? (
+              <Text color="red">✘</Text>
+            ) : g.passed ? (
+              <Text color="yellow">◔</Text>
+            ) : (
+              <Text color="cyan">⠿</Text>
+            )}
+          </Box>
           <Text wrap="truncate">
             {g.gate} <Text dimColor>{g.reason}</Text>
           </Text>

@@ -15,7 +15,7 @@ const ICON: Record<string, { icon: string; color?: string }> = {
 
 export const StepList = memo(function StepList({ steps, now }: { steps: StepView[]; now: number }) {
   return (
-    <Box flexDirection="column" width={28} paddingRight={1}>
+    <Box flexDirection="column" width={30} flexShrink={0} paddingRight={1}>
       <Text bold>Steps</Text>
       {steps.map((s) => {
         const look = ICON[s.status] ?? { icon: "·" };

@@ -13,7 +13,7 @@ export const TrafficPane = memo(function TrafficPane({ traffic }: { traffic: Tra
   const errors = Object.entries(traffic.errors);
   const rate10 = successRate(recent);
   return (
-    <Box flexDirection="column" width={WIDTH + 2} paddingLeft={1}>
+    <Box flexDirection="column" width={WIDTH + 2} flexShrink={0} paddingLeft={1}>
       <Text bold>Traffic</Text>
       <Text color={rate10 === undefined || rate10 === 100 ? "green" : "red"}>
         {formatRate(rate10)} ok (10s)
