@@ -1,0 +1,62 @@
+// A runbook process for the crash/resume test: the real Engine and Journal, the fake
+// steps of the engine unit tests, and an infra whose state and side effects live in files
+// so they survive the process. With `crashAfter` it SIGKILLs itself right after writing
+// that many journal records: a crash at exactly that transition.
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import type { MigrationSpec } from "../../src/infra/spec.js";
+import { DEFAULT_CONFIG, initialSpec } from "../../src/runbook/config.js";
+import { Engine } from "../../src/runbook/engine.js";
+import { Journal, type JournalRecord } from "../../src/runbook/journal.js";
+import { type FakeCtx, FakeInfra, FakeTraffic, fakeSteps } from "../helpers/engine-fakes.js";
+
+const { dir, crashAfter } = JSON.parse(process.argv[2] ?? "{}") as {
+  dir: string;
+  crashAfter?: number;
+};
+const effects = `${dir}/effects.log`;
+const stateFile = `${dir}/infra.json`;
+
+class FileInfra extends FakeInfra {
+  override async apply(spec: MigrationSpec, opts: Parameters<FakeInfra["apply"]>[1]) {
+    const r = await super.apply(spec, opts);
+    writeFileSync(stateFile, JSON.stringify(spec));
+    appendFileSync(effects, `apply ${spec.echoserver.replicas}\n`);
+    return r;
+  }
+}
+
+class CrashingJournal extends Journal {
+  private n = 0;
+  override append(rec: JournalRecord): void {
+    super.append(rec);
+    if (crashAfter !== undefined && ++this.n === crashAfter) process.kill(process.pid, "SIGKILL");
+  }
+}
+
+const infra = new FileInfra();
+if (existsSync(stateFile))
+  infra.current = JSON.parse(readFileSync(stateFile, "utf8")) as MigrationSpec;
+const ctx: FakeCtx = { probes: {}, actionsRun: [] };
+const steps = fakeSteps();
+const act = steps[1]!.action!;
+const run = act.run;
+act.run = async (c, spec, signal, progress) => {
+  appendFileSync(effects, "action act\n");
+  return run(c, spec, signal, progress);
+};
+
+const engine = new Engine({
+  steps,
+  ctx,
+  infra,
+  journal: new CrashingJournal(`${dir}/journal.jsonl`),
+  initialSpec: initialSpec(DEFAULT_CONFIG),
+  stack: "crash",
+  target: "local",
+  dryRun: false,
+  yes: true,
+  overrideGates: false,
+  traffic: new FakeTraffic(),
+});
+const result = await engine.run();
+process.exit(result.exitCode);
