@@ -1,12 +1,15 @@
 import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
 import { initialSpec, loadConfig } from "../runbook/config.js";
+import type { EksContext } from "../runbook/eks-context.js";
 import { eksMigrationSteps } from "../runbook/eks-migration.js";
 import { Engine } from "../runbook/engine.js";
-import { InputError } from "../runbook/errors.js";
-import type { EngineEvent } from "../runbook/events.js";
+import { AbortedError, InputError } from "../runbook/errors.js";
+import type { EngineActions, EngineEvent } from "../runbook/events.js";
 import { Journal } from "../runbook/journal.js";
+import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget, type RunOptions } from "./options.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
+import type { RunTarget } from "./target.js";
 
 // `eks-runbook [run]`: validate everything first (nothing is created for bad input), pick
 // the renderer once, build the target, and let the engine drive.
@@ -35,7 +38,6 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   const { createTarget } = await import("./target.js");
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  let ink: Awaited<ReturnType<typeof import("../ui/render-ink.js")["renderInk"]>> | undefined;
   const listeners: ((e: EngineEvent) => void)[] = [];
   const early = (e: EngineEvent) => {
     for (const l of listeners) l(e);
@@ -43,24 +45,41 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   if (renderer.mode === "json") listeners.push(createJsonRenderer(out));
   if (renderer.mode === "plain") listeners.push(createPlainRenderer(out));
 
-  // Ctrl-C / SIGTERM before the engine exists: nothing to cancel yet but the setup.
+  // The screen comes up first, so preflight and sandbox start-up are visible while they
+  // run; until the engine exists, its actions reach the setup (only quitting makes sense).
+  let engine: Engine<EksContext> | undefined;
   const setupAbort = new AbortController();
-  const onEarlySignal = () => setupAbort.abort(new Error("interrupted"));
+  const actions: EngineActions = {
+    decide: (step, d) => engine?.decide(step, d),
+    abort: (reason) => (engine ? engine.abort(reason) : setupAbort.abort(new AbortedError(reason))),
+  };
+  let ink: InkRenderer | undefined;
+  if (renderer.mode === "ink") {
+    const { renderInk } = await import("../ui/render-ink.js");
+    ink = renderInk(actions, { interactive: renderer.canPrompt });
+    listeners.push(ink.onEvent);
+  }
+
+  // Ctrl-C / SIGTERM before the engine exists: nothing to cancel yet but the setup.
+  const onEarlySignal = () => actions.abort("interrupted during start-up");
   process.once("SIGINT", onEarlySignal);
   process.once("SIGTERM", onEarlySignal);
+  let target: RunTarget;
+  try {
+    target = await createTarget(opts, config, { signal: setupAbort.signal, logger, emit: early });
+  } catch (err) {
+    await ink?.close();
+    throw setupAbort.signal.aborted ? new AbortedError("interrupted during start-up") : err;
+  } finally {
+    process.off("SIGINT", onEarlySignal);
+    process.off("SIGTERM", onEarlySignal);
+  }
+  const t = target;
 
-  const target = await createTarget(opts, config, {
-    signal: setupAbort.signal,
-    logger,
-    emit: early,
-  });
-  process.off("SIGINT", onEarlySignal);
-  process.off("SIGTERM", onEarlySignal);
-
-  const engine = new Engine({
+  engine = new Engine({
     steps: eksMigrationSteps(config),
-    ctx: target.ctx,
-    infra: target.infra,
+    ctx: t.ctx,
+    infra: t.infra,
     journal: new Journal(journalPath(opts.stack)),
     initialSpec: initialSpec(config),
     stack: opts.stack,
@@ -68,34 +87,28 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     dryRun: opts.dryRun,
     yes: opts.yes,
     overrideGates: opts.overrideGates,
-    traffic: target.ctx.traffic,
-    summaryExtras: () => (target.reportPath() ? { report: target.reportPath() } : {}),
+    traffic: t.ctx.traffic,
+    summaryExtras: () => (t.reportPath() ? { report: t.reportPath() } : {}),
   });
-
-  if (renderer.mode === "ink") {
-    const { renderInk } = await import("../ui/render-ink.js");
-    ink = renderInk(engine, { interactive: renderer.canPrompt });
-    listeners.push(ink.onEvent);
-  }
   engine.on((e) => {
     logger.info({ event: e.type === "traffic" ? undefined : e }, e.type);
     for (const l of listeners) l(e);
   });
 
+  const running = engine;
   const onSignal = (sig: NodeJS.Signals) =>
-    engine.abort(sig === "SIGINT" ? "interrupted (Ctrl-C)" : `received ${sig}`);
+    running.abort(sig === "SIGINT" ? "interrupted (Ctrl-C)" : `received ${sig}`);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    for (const d of target.preflight)
-      early({ type: "diagnostic", ...d, at: new Date().toISOString() });
-    const result = await engine.run();
+    for (const d of t.preflight) early({ type: "diagnostic", ...d, at: new Date().toISOString() });
+    const result = await running.run();
     return result.exitCode;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await ink?.close();
-    await target.close();
+    await t.close();
     logger.flush();
   }
 }
