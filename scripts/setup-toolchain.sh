@@ -7,8 +7,8 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=../toolchain/versions.env
-source "$repo/toolchain/versions.env"
+# shellcheck source=../pins/versions.env
+source "$repo/pins/versions.env"
 
 cache=${EKS_RUNBOOK_CACHE:-$HOME/.cache/eks-runbook}
 tc="$cache/toolchain"

@@ -194,7 +194,7 @@ function specs(tc: ToolchainPaths): Spec[] {
         if (npm !== v.pulumiKubernetes) {
           return {
             ok: false,
-            detail: `@pulumi/kubernetes in node_modules is ${npm ?? "absent"}, the plugin is pinned to ${v.pulumiKubernetes}; keep them equal (package.json and toolchain/versions.env)`,
+            detail: `@pulumi/kubernetes in node_modules is ${npm ?? "absent"}, the plugin is pinned to ${v.pulumiKubernetes}; keep them equal (package.json and pins/versions.env)`,
           };
         }
         try {

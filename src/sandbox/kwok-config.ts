@@ -83,6 +83,6 @@ export function kwokctlConfigYaml(tc: ToolchainPaths, ports: SandboxPorts): stri
     apiVersion: "config.kwok.x-k8s.io/v1alpha1",
     options: { cidr: POD_CIDR },
   };
-  const stages = readFileSync(join(tc.repoRoot, "toolchain", "kwok-pod-stages.yaml"), "utf8");
+  const stages = readFileSync(join(tc.repoRoot, "pins", "kwok-pod-stages.yaml"), "utf8");
   return `${stringify(kwokctl)}---\n${stringify(kwok)}---\n${stages}`;
 }

@@ -4,7 +4,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PrerequisiteError } from "../runbook/errors.js";
 
-// Where the local target's pinned toolchain lives. Versions come from toolchain/versions.env
+// Where the local target's pinned toolchain lives. Versions come from pins/versions.env
 // (the same file scripts/setup-toolchain.sh sources); binaries live in a cache outside the
 // repo, one directory per component and version, complete when it holds a `.complete` file.
 
@@ -74,12 +74,12 @@ const VERSION_KEYS: Record<keyof ToolchainVersions, string> = {
 export function findRepoRoot(from: string = fileURLToPath(import.meta.url)): string {
   let dir = dirname(from);
   for (;;) {
-    if (existsSync(join(dir, "toolchain", "versions.env")) && existsSync(join(dir, "package.json")))
+    if (existsSync(join(dir, "pins", "versions.env")) && existsSync(join(dir, "package.json")))
       return dir;
     const parent = dirname(dir);
     if (parent === dir) {
       throw new PrerequisiteError(
-        `toolchain/versions.env not found above ${from}`,
+        `pins/versions.env not found above ${from}`,
         "Run eks-runbook from its package or repository; the toolchain pins ship with it.",
       );
     }
@@ -101,7 +101,7 @@ export function parseEnvFile(text: string): Record<string, string> {
 }
 
 export function readVersions(repoRoot: string = findRepoRoot()): ToolchainVersions {
-  const file = join(repoRoot, "toolchain", "versions.env");
+  const file = join(repoRoot, "pins", "versions.env");
   const env = parseEnvFile(readFileSync(file, "utf8"));
   const versions = {} as ToolchainVersions;
   for (const [key, name] of Object.entries(VERSION_KEYS) as [keyof ToolchainVersions, string][]) {

@@ -66,7 +66,7 @@ export async function createRunTarget(
     const minor = k8s.split(".").slice(0, 2).join(".");
     if (minor !== config.clusterVersion) {
       throw new InputError(
-        `clusterVersion: the local target runs Kubernetes ${k8s} (toolchain/versions.env), the config asks for ${config.clusterVersion}`,
+        `clusterVersion: the local target runs Kubernetes ${k8s} (pins/versions.env), the config asks for ${config.clusterVersion}`,
         `Set clusterVersion: "${minor}" (and kubelet versions at most that) for --target local.`,
       );
     }

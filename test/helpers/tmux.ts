@@ -24,8 +24,10 @@ export class TmuxSession {
       "-c",
       opts.cwd,
       ...envArgs,
-      // Keep the pane after the program exits so the test can read its last screen.
-      `${command}; echo "[exit $?]"; sleep 600`,
+      // A person's terminal: no CI variable (CI runs this test with CI=true, which the
+      // runbook rightly treats as "nobody can answer a prompt"). Keep the pane after the
+      // program exits so the test can read its last screen.
+      `env -u CI ${command}; echo "[exit $?]"; sleep 600`,
     ]);
     execFileSync("tmux", ["set-option", "-t", name, "remain-on-exit", "on"]);
     return new TmuxSession(name);

@@ -29,11 +29,11 @@ describe("toolchain pins", () => {
 
   it("finds the repo root from a nested module path and reads every pin", () => {
     const root = join(tmp, "repo");
-    mkdirSync(join(root, "toolchain"), { recursive: true });
+    mkdirSync(join(root, "pins"), { recursive: true });
     mkdirSync(join(root, "dist", "sandbox"), { recursive: true });
     writeFileSync(join(root, "package.json"), "{}");
     writeFileSync(
-      join(root, "toolchain", "versions.env"),
+      join(root, "pins", "versions.env"),
       "KUBERNETES_VERSION=1.33.1\nETCD_VERSION=3.5.0\nKWOK_VERSION=0.7.0\nPULUMI_VERSION=3.1.0\nPULUMI_KUBERNETES_VERSION=4.2.0\nMOTO_VERSION=5.0.0\n",
     );
     expect(findRepoRoot(join(root, "dist", "sandbox", "toolchain.js"))).toBe(root);
@@ -63,8 +63,8 @@ describe("toolchain pins", () => {
 
   it("names the missing pin", () => {
     const root = join(tmp, "bad");
-    mkdirSync(join(root, "toolchain"), { recursive: true });
-    writeFileSync(join(root, "toolchain", "versions.env"), "KUBERNETES_VERSION=1.33.1\n");
+    mkdirSync(join(root, "pins"), { recursive: true });
+    writeFileSync(join(root, "pins", "versions.env"), "KUBERNETES_VERSION=1.33.1\n");
     expect(() => readVersions(root)).toThrow(/ETCD_VERSION/);
   });
 
