@@ -10,7 +10,7 @@ biome check .
 echo "== type check"
 tsc -p tsconfig.json --noEmit
 echo "== build"
-tsc -p tsconfig.build.json
+tsc -p tsconfig.build.json && chmod +x dist/cli.js
 
 results=$(mktemp -d)
 status=0
