@@ -22,11 +22,16 @@ fi
 echo "✔ apt packages: ${apt_packages[*]}" >&2
 
 if [[ ! -x node_modules/.bin/node || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  echo "… npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: the lock file holds only the platform packages the
+  # registry here serves (biome's other-OS binaries are missing), which `npm ci` rejects.
+  echo "… npm install" >&2
+  npm install --no-audit --no-fund --loglevel=error
 fi
 echo "✔ npm dependencies (node $(node_modules/.bin/node --version))" >&2
 
 bash scripts/setup-toolchain.sh
 npm run --silent build
+# The project's own bin next to its dependencies, so `npx eks-runbook` always runs this
+# checkout's build (npx would otherwise cache a copy of the package made before a build).
+ln -sf ../../dist/cli.js node_modules/.bin/eks-runbook
 echo "✔ setup done in $((SECONDS - start))s" >&2
