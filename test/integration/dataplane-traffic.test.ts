@@ -295,6 +295,17 @@ afterAll(async () => {
 describe("sandbox data plane", () => {
   it("publishes the LB in the Service status and carries LB → NGINX → echoserver", async () => {
     expect(url).toBe(agent.lbUrl);
+    // The Service is published as soon as the LB listens; its backends join once each
+    // NGINX process passes its health check: wait (bounded) for the first 200.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const res = await request(`${url}/echoserver`, { headers: { host: HOST } });
+      await res.body.text();
+      if (res.statusCode === 200) break;
+      if (Date.now() > deadline)
+        throw new Error(`the LB still answers ${res.statusCode} after 20 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const echoPods = (await pods("app=echoserver")).items.map((p) => p.metadata!.name!);
     const seen = new Set<string>();
     for (let i = 0; i < 10; i++) {
