@@ -1,13 +1,15 @@
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { WORKLOAD } from "../infra/workload-names.js";
 import { PrerequisiteError } from "../runbook/errors.js";
+import { SBIN_DIRS, which } from "../which.js";
 import { DataPlane, type DataPlaneStatus } from "./dataplane/data-plane.js";
 import { type Log, silentLog } from "./dataplane/log.js";
 import { reapStaleProcesses } from "./dataplane/supervisor.js";
+import { fnv1a } from "./fnv1a.js";
 import { NodeGroupController, type NodeGroupStatus } from "./node-groups/controller.js";
 import { isPortFree, PORT_RANGE } from "./ports.js";
 
@@ -75,18 +77,7 @@ export interface AgentHandle {
 
 /** First executable named `name` in the usual sbin dirs or on PATH. */
 export function findBinary(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dirs = ["/usr/sbin", "/usr/local/sbin", "/sbin", ...(env.PATH ?? "").split(delimiter)];
-  for (const d of dirs) {
-    if (!d) continue;
-    const p = join(d, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
+  return which(name, { env, extraDirs: SBIN_DIRS });
 }
 
 function requireBinary(given: string | undefined, name: string, pkg: string): string {
@@ -98,15 +89,6 @@ function requireBinary(given: string | undefined, name: string, pkg: string): st
     );
   }
   return found;
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }
 
 /** Free on loopback and on the wildcard address (checked one after the other). */

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { PrerequisiteError } from "../runbook/errors.js";
+import { which } from "../which.js";
 import { runCapture } from "./run-capture.js";
 import { pulumiEnv, setupCommand, type ToolchainPaths, toolchain } from "./toolchain.js";
 
@@ -76,20 +77,6 @@ function versionProbe(path: string, args: string[], expect: string, env?: NodeJS
 
 function lineWith(out: string, needle: string): string {
   return out.split("\n").find((l) => l.includes(needle)) ?? "";
-}
-
-function whichOnPath(cmd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, cmd);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
 }
 
 function npmPackageVersion(repoRoot: string, pkg: string): string | undefined {
@@ -258,7 +245,7 @@ function specs(tc: ToolchainPaths): Spec[] {
 
 /** A Debian tool on PATH: present and starts; its version is whatever it reports. */
 function systemTool(name: ComponentName, args: string[]): Spec {
-  const path = whichOnPath(name) ?? "";
+  const path = which(name) ?? "";
   return {
     name,
     version: "",

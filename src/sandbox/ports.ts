@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { fnv1a } from "./fnv1a.js";
 
 // Loopback ports for a sandbox. Each sandbox takes one block of consecutive ports, first
 // tried at a place derived from its name (so a user's sandbox and a test's sandbox rarely
@@ -17,15 +18,6 @@ export function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
       srv.close(() => resolve(true));
     });
   });
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }
 
 /** Finds `count` consecutive free loopback ports, starting at a block derived from `name`. */

@@ -102,7 +102,7 @@ export async function createRunTarget(
     closers.push(() => kube.close());
     getKube = async () => kube;
   } else {
-    const { which } = await import("./which.js");
+    const { which } = await import("../which.js");
     const pulumi = which("pulumi");
     if (!pulumi) {
       throw new PrerequisiteError(

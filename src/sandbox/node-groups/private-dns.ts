@@ -1,17 +1,10 @@
+import { fnv1a } from "../fnv1a.js";
+
 // The name an EKS node gets: its instance's private DNS name, ip-10-0-x-y.<region-domain>.
 // moto keeps instances' private IPs behind the EC2 API (not in DescribeAutoScalingGroups),
 // so the sandbox derives a stable 10.0.x.y from the instance id instead: the same instance
 // always gets the same name, different instances almost never collide, and a collision is
 // resolved by probing the next address.
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
 
 /** Usable hosts of 10.0.0.0/16 without .0 and .255 in the last octet: 256 × 254. */
 const HOSTS = 256 * 254;
