@@ -1,5 +1,5 @@
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { PrerequisiteError } from "../runbook/errors.js";
 import { which } from "../which.js";
 import { runCapture } from "./run-capture.js";
