@@ -183,7 +183,3 @@ export interface GroupNames {
   old: string;
   new: string;
 }
-
-export function findGroup(spec: MigrationSpec, name: string): NodeGroupSpec | undefined {
-  return spec.nodeGroups.find((g) => g.name === name);
-}

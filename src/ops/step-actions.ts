@@ -2,7 +2,7 @@ import type { MigrationSpec } from "../infra/spec.js";
 import type { KubeClients } from "../kube/clients.js";
 import { describeSelector, type NodeGroupSelector } from "../kube/node-selector.js";
 import { nodeName } from "../kube/nodes.js";
-import type { ActionOutcome, ActionProgress } from "../runbook/ports.js";
+import type { ActionOutcome, ActionPreview, ActionProgress } from "../runbook/ports.js";
 import type { StepAction } from "../runbook/step.js";
 import { uncordonNodes } from "./cordon.js";
 import { checkNodesForDeletion, deleteGroupNodes, deletePreview } from "./delete-nodes.js";
@@ -27,25 +27,24 @@ export function drainStepAction<C>(
   target: (ctx: C, spec: MigrationSpec) => DrainTarget,
 ): StepAction<C> {
   return {
-    preview: async (ctx, spec, signal) => {
-      const t = target(ctx, spec);
-      return drainPlanPreview(
-        await planDrain(t.kube, t.selector, signal, { force: t.options?.force }),
-      );
-    },
-    run: async (ctx, spec, signal, progress) => {
-      const t = target(ctx, spec);
-      return runDrain(t, signal, progress);
-    },
-    undo: async (ctx, spec, signal) => {
-      const t = target(ctx, spec);
-      const nodes = (await listGroupNodes(t.kube, t.selector, signal)).map(nodeName);
-      const { changed } = await uncordonNodes(t.kube, nodes, signal);
-      return {
-        summary: `uncordoned ${changed.length} node${changed.length === 1 ? "" : "s"} of ${describeSelector(t.selector)}`,
-        details: { nodes: changed },
-      };
-    },
+    preview: (ctx, spec, signal) => previewDrain(target(ctx, spec), signal),
+    run: (ctx, spec, signal, progress) => runDrain(target(ctx, spec), signal, progress),
+    undo: (ctx, spec, signal) => uncordonGroup(target(ctx, spec), signal),
+  };
+}
+
+/** What a drain would do (server-side dry-run evictions), changing nothing. */
+export async function previewDrain(t: DrainTarget, signal: AbortSignal): Promise<ActionPreview> {
+  return drainPlanPreview(await planDrain(t.kube, t.selector, signal, { force: t.options?.force }));
+}
+
+/** Undoes the cordon of a drain. */
+export async function uncordonGroup(t: GroupTarget, signal: AbortSignal): Promise<ActionOutcome> {
+  const nodes = (await listGroupNodes(t.kube, t.selector, signal)).map(nodeName);
+  const { changed } = await uncordonNodes(t.kube, nodes, signal);
+  return {
+    summary: `uncordoned ${changed.length} node${changed.length === 1 ? "" : "s"} of ${describeSelector(t.selector)}`,
+    details: { nodes: changed },
   };
 }
 
@@ -115,26 +114,25 @@ export async function runDrain(
   };
 }
 
-/** Delete nodes: preview names each node (and blocks undrained ones); no undo. */
-export function deleteNodesStepAction<C>(
-  target: (ctx: C, spec: MigrationSpec) => GroupTarget,
-): StepAction<C> {
+/** Delete nodes: the preview names each node (and blocks undrained ones). */
+export async function previewDeleteNodes(
+  t: GroupTarget,
+  signal: AbortSignal,
+): Promise<ActionPreview> {
+  return deletePreview(t.selector, await checkNodesForDeletion(t.kube, t.selector, signal));
+}
+
+/** Deletes the group's Node objects (refusing nodes that still carry evictable pods). */
+export async function deleteNodesOfGroup(
+  t: GroupTarget,
+  signal: AbortSignal,
+): Promise<ActionOutcome> {
+  const { deleted } = await deleteGroupNodes(t.kube, t.selector, signal);
+  const desc = describeSelector(t.selector);
   return {
-    preview: async (ctx, spec, signal) => {
-      const t = target(ctx, spec);
-      return deletePreview(t.selector, await checkNodesForDeletion(t.kube, t.selector, signal));
-    },
-    run: async (ctx, spec, signal, progress) => {
-      const t = target(ctx, spec);
-      progress({ done: 0, total: 1, message: `deleting nodes of ${describeSelector(t.selector)}` });
-      const { deleted } = await deleteGroupNodes(t.kube, t.selector, signal);
-      progress({ done: 1, total: 1, message: `deleted ${deleted.length} nodes` });
-      return {
-        summary: deleted.length
-          ? `deleted ${deleted.length} node${deleted.length === 1 ? "" : "s"} of ${describeSelector(t.selector)}`
-          : `no nodes of ${describeSelector(t.selector)} left to delete`,
-        details: { nodes: deleted },
-      };
-    },
+    summary: deleted.length
+      ? `deleted ${deleted.length} node${deleted.length === 1 ? "" : "s"} of ${desc}`
+      : `no nodes of ${desc} left to delete`,
+    details: { nodes: deleted },
   };
 }

@@ -13,8 +13,7 @@ export function reportChanges(report: (r: ProbeResult) => void): (r: ProbeResult
 
 /**
  * A failing result after which waiting cannot help (a Deployment past its progress
- * deadline). ProbeResult has no such field yet; the extra property lets an engine that
- * knows about it fail the gate at once, and is harmless to one that does not.
+ * deadline): the gate runner fails the gate at once instead of at its timeout.
  */
 export interface TerminalProbeResult extends ProbeResult {
   ok: false;

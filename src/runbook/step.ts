@@ -53,5 +53,3 @@ export type StepStatus =
   | "done"
   | "failed"
   | "rolled-back";
-
-export const TERMINAL_STATUSES: ReadonlySet<StepStatus> = new Set(["done"]);
