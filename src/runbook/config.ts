@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
+import { type MigrationSpec, migrationSpecSchema, nodeGroupSchema } from "../infra/spec.js";
 import {
-  type MigrationSpec,
-  migrationSpecSchema,
-  type NodeGroupSpec,
-  nodeGroupSchema,
-} from "../infra/spec.js";
+  DEFAULT_NEW_GROUP,
+  DEFAULT_OLD_GROUP,
+  DEFAULT_SPEC,
+  DEFAULT_STANDARD_GROUP,
+} from "../infra/spec-steps.js";
 import { validateSpec } from "../infra/validate-spec.js";
 import { eksMigrationSteps } from "./eks-migration.js";
 import { InputError } from "./errors.js";
@@ -58,36 +59,17 @@ export const configSchema = z
 
 export type RunbookConfig = z.infer<typeof configSchema>;
 
-const tutorialTaint = { key: "nginx", value: "true", effect: "NoSchedule" as const };
-
+// The tutorial's plan, modernised: the infra's default desired state plus the new group.
 export const DEFAULT_CONFIG: RunbookConfig = {
-  clusterVersion: "1.33",
-  groups: {
-    standard: group("standard", "t3.medium", 3, "1.33"),
-    // One minor behind the control plane, as in the tutorial: the reason to migrate.
-    old: group("old", "t3.2xlarge", 3, "1.32"),
-    new: { ...group("new", "c5.4xlarge", 5, "1.33"), taints: [tutorialTaint] },
-  },
-  nginx: { replicas: 3 },
-  echoserver: { replicas: 3 },
-  host: "apps.example.com",
-  path: "/echoserver",
+  clusterVersion: DEFAULT_SPEC.clusterVersion,
+  groups: { standard: DEFAULT_STANDARD_GROUP, old: DEFAULT_OLD_GROUP, new: DEFAULT_NEW_GROUP },
+  nginx: { replicas: DEFAULT_SPEC.nginx.replicas },
+  echoserver: { replicas: DEFAULT_SPEC.echoserver.replicas },
+  host: DEFAULT_SPEC.host,
+  path: DEFAULT_SPEC.path,
   traffic: { connections: 8, rate: 300, timeoutSeconds: 2 },
   gates: { windowSeconds: 5, timeoutSeconds: 600, successRatePercent: 100, minRequests: 50 },
 };
-
-function group(name: string, instanceType: string, n: number, kubelet: string): NodeGroupSpec {
-  return {
-    name,
-    instanceType,
-    desired: n,
-    min: n,
-    max: n,
-    kubeletVersion: kubelet,
-    taints: [],
-    labels: {},
-  };
-}
 
 /** The stack's desired state before step 1 (what "provision" creates). */
 export function initialSpec(c: RunbookConfig): MigrationSpec {
