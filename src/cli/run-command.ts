@@ -91,7 +91,8 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     summaryExtras: () => (t.reportPath() ? { report: t.reportPath() } : {}),
   });
   engine.on((e) => {
-    logger.info({ event: e.type === "traffic" ? undefined : e }, e.type);
+    // Traffic is recorded in the timeline and the report; the log keeps the transitions.
+    if (e.type !== "traffic") logger.info({ event: e }, e.type);
     for (const l of listeners) l(e);
   });
 
