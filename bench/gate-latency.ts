@@ -9,7 +9,7 @@
 import { registerHooks } from "node:module";
 import { parseArgs } from "node:util";
 import type { KubernetesObject, V1Node, V1Pod } from "@kubernetes/client-node";
-import type { ProbeResult } from "../src/runbook/ports.js";
+import type { ProbeResult } from "../src/engine/ports.js";
 
 // Source files import each other as "./x.js"; let Node find the .ts file next to it.
 registerHooks({
@@ -107,7 +107,7 @@ function referenceWatcher(
 }
 
 /** Keeps a probe running and hands out "next report satisfying …" promises with their instant. */
-function runProbe(probe: import("../src/runbook/ports.js").Probe) {
+function runProbe(probe: import("../src/engine/ports.js").Probe) {
   const ac = new AbortController();
   let latest: ProbeResult | undefined;
   let waiter: { pred: (r: ProbeResult) => boolean; resolve: (t: number) => void } | undefined;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import "./quiet-warnings.js";
 import { Command, CommanderError, Option } from "commander";
-import { ExitCode, RunbookError } from "./runbook/errors.js";
+import { ExitCode, RunbookError } from "./engine/errors.js";
 
 // Entry: parse arguments, then hand off. Heavy modules (Pulumi, AWS SDK, client-node, Ink)
 // are imported inside the command actions so `--help` and the first frame stay fast.

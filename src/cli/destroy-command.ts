@@ -1,7 +1,7 @@
 import { existsSync, renameSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
-import { loadConfig } from "../runbook/config.js";
-import { InputError } from "../runbook/errors.js";
+import { InputError } from "../engine/errors.js";
+import { loadConfig } from "../migrations/eks-nodegroups/config.js";
 import { parseTarget, type RunOptions } from "./options.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 
@@ -48,7 +48,7 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
   process.once("SIGINT", onSignal);
   const { createLogger } = await import("../log.js");
   const logger = createLogger(logPath(opts.stack));
-  const { createTarget } = await import("./target.js");
+  const { createTarget } = await import("../targets/target.js");
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const target = await createTarget(opts, config, {
     signal: abort.signal,

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Command } from "commander";
-import { ExitCode, InputError } from "../runbook/errors.js";
+import { ExitCode, InputError } from "../engine/errors.js";
 
 // `eks-runbook load <url>`: the tutorial's load-testing script as a command. A line (or a
 // JSON object) per second while it runs, the summary at the end, also after Ctrl-C. The
@@ -84,7 +84,7 @@ export function loadCommand(io: LoadCommandIo = defaultIo): Command {
 }
 
 async function runLoad(urlText: string, raw: RawOptions, io: LoadCommandIo): Promise<number> {
-  const o = await import("../probes/http/load-options.js");
+  const o = await import("../traffic/load-options.js");
   const url = o.parseTargetUrl(urlText);
   const host = raw.host !== undefined ? o.parseHostHeader(raw.host) : undefined;
   const connections = o.parsePositiveInt(raw.connections, "--connections", o.MAX_CONNECTIONS);
@@ -111,7 +111,7 @@ async function runLoad(urlText: string, raw: RawOptions, io: LoadCommandIo): Pro
     process.on("SIGTERM", interrupt);
   }
   try {
-    const { checkReachable } = await import("../probes/http/reachability.js");
+    const { checkReachable } = await import("../traffic/reachability.js");
     const reach = await checkReachable(url, { timeoutMs, signal: controller.signal });
     if (controller.signal.aborted) return ExitCode.interrupted;
     if (!reach.ok) {
@@ -121,8 +121,8 @@ async function runLoad(urlText: string, raw: RawOptions, io: LoadCommandIo): Pro
       );
     }
 
-    const { createLoadGenerator } = await import("../probes/http/load-generator.js");
-    const fmt = await import("../probes/http/load-format.js");
+    const { createLoadGenerator } = await import("../traffic/load-generator.js");
+    const fmt = await import("../traffic/load-format.js");
     const gen = createLoadGenerator({
       connections,
       threads: Math.min(threads, connections),

@@ -1,4 +1,4 @@
-import { InputError } from "../runbook/errors.js";
+import { InputError } from "../engine/errors.js";
 
 export type Target = "aws" | "local";
 

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { RunbookError } from "../runbook/errors.js";
+import { RunbookError } from "../engine/errors.js";
 import { reportsDir, validateStackName } from "./state-dir.js";
 
 // `eks-runbook report`: prints the latest report's Markdown and where its files are.

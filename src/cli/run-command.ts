@@ -1,15 +1,16 @@
+import { Engine } from "../engine/engine.js";
+import { AbortedError, InputError } from "../engine/errors.js";
+import type { EngineActions, EngineEvent } from "../engine/events.js";
+import { Journal } from "../engine/journal.js";
+import type { MigrationSpec } from "../infra/spec.js";
+import { initialSpec, loadConfig } from "../migrations/eks-nodegroups/config.js";
+import type { EksContext } from "../migrations/eks-nodegroups/context.js";
+import { eksMigrationSteps } from "../migrations/eks-nodegroups/steps.js";
 import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
-import { initialSpec, loadConfig } from "../runbook/config.js";
-import type { EksContext } from "../runbook/eks-context.js";
-import { eksMigrationSteps } from "../runbook/eks-migration.js";
-import { Engine } from "../runbook/engine.js";
-import { AbortedError, InputError } from "../runbook/errors.js";
-import type { EngineActions, EngineEvent } from "../runbook/events.js";
-import { Journal } from "../runbook/journal.js";
+import type { RunTarget } from "../targets/target.js";
 import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget, type RunOptions } from "./options.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
-import type { RunTarget } from "./target.js";
 
 // `eks-runbook [run]`: validate everything first (nothing is created for bad input), pick
 // the renderer once, build the target, and let the engine drive.
@@ -35,7 +36,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
 
   const { createLogger } = await import("../log.js");
   const logger = createLogger(logPath(opts.stack));
-  const { createTarget } = await import("./target.js");
+  const { createTarget } = await import("../targets/target.js");
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const listeners: ((e: EngineEvent) => void)[] = [];
@@ -47,7 +48,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
 
   // The screen comes up first, so preflight and sandbox start-up are visible while they
   // run; until the engine exists, its actions reach the setup (only quitting makes sense).
-  let engine: Engine<EksContext> | undefined;
+  let engine: Engine<EksContext, MigrationSpec> | undefined;
   const setupAbort = new AbortController();
   const actions: EngineActions = {
     decide: (step, d) => engine?.decide(step, d),

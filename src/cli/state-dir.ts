@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../runbook/errors.js";
+import { InputError } from "../engine/errors.js";
 
 // Where a stack's journal, logs, reports and (local target) Pulumi backend live.
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
-import { loadConfig } from "../runbook/config.js";
-import { eksMigrationSteps } from "../runbook/eks-migration.js";
-import { Journal } from "../runbook/journal.js";
+import { Journal } from "../engine/journal.js";
+import { loadConfig } from "../migrations/eks-nodegroups/config.js";
+import { eksMigrationSteps } from "../migrations/eks-nodegroups/steps.js";
 import { journalPath, validateStackName } from "./state-dir.js";
 
 // `eks-runbook status`: where the migration stands, from the journal alone (no cluster

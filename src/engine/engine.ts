@@ -1,4 +1,3 @@
-import type { MigrationSpec } from "../infra/spec.js";
 import { AbortedError, errorMessage, isAbortError } from "./errors.js";
 import type {
   Decision,
@@ -16,13 +15,13 @@ import type { Step, StepStatus } from "./step.js";
 // applying → verifying → done | failed | rolled-back), driven by data. It never knows what a
 // step does; it previews, asks, applies, verifies, journals, and tells renderers.
 
-export interface EngineOptions<C> {
-  steps: Step<C>[];
+export interface EngineOptions<C, S> {
+  steps: Step<C, S>[];
   ctx: C;
-  infra: InfraDriver;
-  journal: Journal;
+  infra: InfraDriver<S>;
+  journal: Journal<S>;
   /** The desired state before the first step (used when the journal has none). */
-  initialSpec: MigrationSpec;
+  initialSpec: S;
   stack: string;
   target: string;
   dryRun: boolean;
@@ -44,14 +43,14 @@ export interface RunResult {
 
 type Waiter = { step: string; options: Decision[]; resolve: (d: Decision) => void };
 
-export class Engine<C> implements EngineActions {
+export class Engine<C, S> implements EngineActions {
   private readonly listeners = new Set<EventListener>();
   private waiter: Waiter | undefined;
   private readonly abortController = new AbortController();
   private overrides = 0;
   private readonly user = operatorName();
 
-  constructor(private readonly o: EngineOptions<C>) {}
+  constructor(private readonly o: EngineOptions<C, S>) {}
 
   on(listener: EventListener): () => void {
     this.listeners.add(listener);
@@ -84,7 +83,7 @@ export class Engine<C> implements EngineActions {
   async run(): Promise<RunResult> {
     const { steps, journal } = this.o;
     const signal = this.abortController.signal;
-    const state: JournalState = this.o.dryRun
+    const state: JournalState<S> = this.o.dryRun
       ? { status: new Map(), overrides: [], records: [] }
       : journal.read();
     this.overrides = state.overrides.length;
@@ -156,7 +155,7 @@ export class Engine<C> implements EngineActions {
     }
   }
 
-  private describeResume(state: JournalState, index: number): string {
+  private describeResume(state: JournalState<S>, index: number): string {
     const step = this.o.steps[index];
     if (!step) return "every step is done";
     const last = state.status.get(step.id);
@@ -165,12 +164,7 @@ export class Engine<C> implements EngineActions {
   }
 
   /** Before anything else on a resume: make the infra consistent, re-arm in-process effects. */
-  private async recover(
-    state: JournalState,
-    resumeIndex: number,
-    spec: MigrationSpec,
-    signal: AbortSignal,
-  ) {
+  private async recover(state: JournalState<S>, resumeIndex: number, spec: S, signal: AbortSignal) {
     const interrupted = this.o.steps[resumeIndex];
     const last = interrupted ? state.status.get(interrupted.id) : undefined;
     if (
@@ -197,10 +191,10 @@ export class Engine<C> implements EngineActions {
   }
 
   private setStatus(
-    step: Step<C>,
+    step: Step<C, S>,
     index: number,
     status: StepStatus,
-    extra: { spec?: MigrationSpec; reason?: string } = {},
+    extra: { spec?: S; reason?: string } = {},
   ) {
     if (!this.o.dryRun) {
       this.o.journal.append({ type: "transition", at: now(), step: step.id, status, ...extra });
@@ -216,11 +210,11 @@ export class Engine<C> implements EngineActions {
   }
 
   private async runStep(
-    step: Step<C>,
+    step: Step<C, S>,
     index: number,
-    spec: MigrationSpec,
+    spec: S,
     signal: AbortSignal,
-  ): Promise<{ kind: "done"; spec: MigrationSpec } | { kind: "stopped" }> {
+  ): Promise<{ kind: "done"; spec: S } | { kind: "stopped" }> {
     const next = step.change ? step.change(spec) : spec;
     this.o.traffic?.mark(step.id);
 
@@ -318,12 +312,7 @@ export class Engine<C> implements EngineActions {
     }
   }
 
-  private async preview(
-    step: Step<C>,
-    next: MigrationSpec,
-    spec: MigrationSpec,
-    signal: AbortSignal,
-  ) {
+  private async preview(step: Step<C, S>, next: S, spec: S, signal: AbortSignal) {
     if (step.change) {
       const p: PreviewResult = await this.o.infra.preview(next, {
         signal,
@@ -355,12 +344,7 @@ export class Engine<C> implements EngineActions {
     }
   }
 
-  private async apply(
-    step: Step<C>,
-    next: MigrationSpec,
-    spec: MigrationSpec,
-    signal: AbortSignal,
-  ) {
+  private async apply(step: Step<C, S>, next: S, spec: S, signal: AbortSignal) {
     if (step.change) {
       await this.o.infra.apply(next, {
         signal,
@@ -395,11 +379,7 @@ export class Engine<C> implements EngineActions {
     }
   }
 
-  private async verify(
-    step: Step<C>,
-    spec: MigrationSpec,
-    signal: AbortSignal,
-  ): Promise<GateOutcome> {
+  private async verify(step: Step<C, S>, spec: S, signal: AbortSignal): Promise<GateOutcome> {
     const outcome = await runGates(step.gates, this.o.ctx, spec, {
       signal,
       ...(this.o.clock ? { clock: this.o.clock } : {}),
@@ -419,12 +399,7 @@ export class Engine<C> implements EngineActions {
   }
 
   /** Applies the previous spec (or the action's undo), verified by the previous step's gates. */
-  private async rollback(
-    step: Step<C>,
-    index: number,
-    previous: MigrationSpec,
-    signal: AbortSignal,
-  ) {
+  private async rollback(step: Step<C, S>, index: number, previous: S, signal: AbortSignal) {
     this.setStatus(step, index, "applying", { spec: previous, reason: "rolling back" });
     if (step.change) {
       await this.o.infra.apply(previous, {

@@ -1,4 +1,3 @@
-import type { MigrationSpec } from "../infra/spec.js";
 import type { ProbeResult } from "./ports.js";
 import type { GateDef } from "./step.js";
 
@@ -40,10 +39,10 @@ export const realClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-export async function runGates<C>(
-  gates: GateDef<C>[],
+export async function runGates<C, S>(
+  gates: GateDef<C, S>[],
   ctx: C,
-  spec: MigrationSpec,
+  spec: S,
   opts: { signal: AbortSignal; onUpdate: (u: GateUpdate) => void; clock?: Clock },
 ): Promise<GateOutcome> {
   const clock = opts.clock ?? realClock;

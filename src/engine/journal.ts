@@ -9,7 +9,6 @@ import {
 } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname } from "node:path";
-import type { MigrationSpec } from "../infra/spec.js";
 import { InputError } from "./errors.js";
 import type { ChangeCounts } from "./ports.js";
 import type { StepStatus } from "./step.js";
@@ -18,7 +17,7 @@ import type { StepStatus } from "./step.js";
 // that says exactly how far the migration got. Nothing secret goes in here: specs, counts,
 // reasons and user names only.
 
-export type JournalRecord =
+export type JournalRecord<S = unknown> =
   | {
       type: "run";
       at: string;
@@ -33,7 +32,7 @@ export type JournalRecord =
       at: string;
       step: string;
       status: StepStatus;
-      spec?: MigrationSpec;
+      spec?: S;
       reason?: string;
     }
   | {
@@ -57,15 +56,15 @@ export type JournalRecord =
   | { type: "error"; at: string; step?: string; message: string }
   | { type: "end"; at: string; result: "completed" | "failed" | "aborted" };
 
-export interface JournalState {
+export interface JournalState<S = unknown> {
   /** Last status per step id. */
   status: Map<string, StepStatus>;
   /** The spec recorded when the most recent step finished (the applied desired state). */
-  appliedSpec?: MigrationSpec;
+  appliedSpec?: S;
   /** The spec recorded when the latest apply started (may not have completed). */
-  applyingSpec?: MigrationSpec;
-  overrides: Extract<JournalRecord, { type: "override" }>[];
-  records: JournalRecord[];
+  applyingSpec?: S;
+  overrides: Extract<JournalRecord<S>, { type: "override" }>[];
+  records: JournalRecord<S>[];
 }
 
 export function operatorName(): string {
@@ -76,21 +75,21 @@ export function operatorName(): string {
   }
 }
 
-export class Journal {
+export class Journal<S> {
   private fd: number | undefined;
 
   constructor(readonly path: string) {}
 
   /** Reads and validates the journal; a journal that does not parse is an InputError. */
-  read(): JournalState {
-    const state: JournalState = { status: new Map(), overrides: [], records: [] };
+  read(): JournalState<S> {
+    const state: JournalState<S> = { status: new Map(), overrides: [], records: [] };
     if (!existsSync(this.path)) return state;
     const lines = readFileSync(this.path, "utf8").split("\n");
     lines.forEach((line, i) => {
       if (line.trim() === "") return;
-      let rec: JournalRecord;
+      let rec: JournalRecord<S>;
       try {
-        rec = JSON.parse(line) as JournalRecord;
+        rec = JSON.parse(line) as JournalRecord<S>;
         if (typeof rec !== "object" || rec === null || typeof rec.type !== "string")
           throw new Error("not a record");
       } catch {
@@ -112,7 +111,7 @@ export class Journal {
     return state;
   }
 
-  append(rec: JournalRecord): void {
+  append(rec: JournalRecord<S>): void {
     if (this.fd === undefined) {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
       this.fd = openSync(this.path, "a", 0o600);

@@ -1,5 +1,3 @@
-import type { MigrationSpec } from "../infra/spec.js";
-
 // The interfaces the engine drives. The engine knows nothing about EKS: infra, probes,
 // ops and traffic implement these, and the CLI wires real implementations in.
 
@@ -64,15 +62,13 @@ export interface Diagnostic {
   message: string;
 }
 
-export interface InfraDriver {
-  /** The spec last applied (stored as stack config), or undefined for a new stack. */
-  appliedSpec(signal: AbortSignal): Promise<MigrationSpec | undefined>;
+export interface InfraDriver<S> {
   preview(
-    spec: MigrationSpec,
+    spec: S,
     opts: { signal: AbortSignal; onDiagnostic?: (d: Diagnostic) => void },
   ): Promise<PreviewResult>;
   apply(
-    spec: MigrationSpec,
+    spec: S,
     opts: {
       signal: AbortSignal;
       onProgress?: (p: ApplyProgress) => void;

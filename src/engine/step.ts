@@ -1,47 +1,47 @@
-import type { MigrationSpec } from "../infra/spec.js";
 import type { ActionOutcome, ActionPreview, ActionProgress, Probe } from "./ports.js";
 
 // A step is data. The engine runs a list of these and knows nothing about what they do.
-// `C` is the context the CLI builds (clients, traffic source, outputs, …).
+// `C` is the context the runbook builds (clients, traffic source, outputs, …); `S` is the
+// runbook's desired-state type, which the engine only passes through.
 
-export interface GateDef<C> {
+export interface GateDef<C, S> {
   id: string;
   title: string;
   /** How long the condition must hold before the gate passes. */
   windowMs: number;
   /** Fail the gate if it has not passed by then. */
   timeoutMs: number;
-  probe: (ctx: C, spec: MigrationSpec) => Probe;
+  probe: (ctx: C, spec: S) => Probe;
 }
 
-export interface StepAction<C> {
+export interface StepAction<C, S> {
   /** What it would do, changing nothing (server-side dry runs where possible). */
-  preview: (ctx: C, spec: MigrationSpec, signal: AbortSignal) => Promise<ActionPreview>;
+  preview: (ctx: C, spec: S, signal: AbortSignal) => Promise<ActionPreview>;
   run: (
     ctx: C,
-    spec: MigrationSpec,
+    spec: S,
     signal: AbortSignal,
     progress: (p: ActionProgress) => void,
   ) => Promise<ActionOutcome>;
   /** Undo for roll back, where one exists (uncordon after a drain). */
-  undo?: (ctx: C, spec: MigrationSpec, signal: AbortSignal) => Promise<ActionOutcome>;
+  undo?: (ctx: C, spec: S, signal: AbortSignal) => Promise<ActionOutcome>;
 }
 
-export interface Step<C> {
+export interface Step<C, S> {
   id: string;
   title: string;
   /** Why this step exists, in a sentence or two. */
   why: string;
   /** A Pulumi step: the desired state after it. Pure. */
-  change?: (spec: MigrationSpec) => MigrationSpec;
+  change?: (spec: S) => S;
   /** A cluster/traffic operation. */
-  action?: StepAction<C>;
-  gates: GateDef<C>[];
+  action?: StepAction<C, S>;
+  gates: GateDef<C, S>[];
   /**
    * Re-establishes in-process effects of a finished step when a run resumes after it
    * (the load generator does not survive a restart).
    */
-  onResume?: (ctx: C, spec: MigrationSpec, signal: AbortSignal) => Promise<void>;
+  onResume?: (ctx: C, spec: S, signal: AbortSignal) => Promise<void>;
 }
 
 export type StepStatus =

@@ -1,4 +1,4 @@
-import type { Taint } from "../infra/spec.js";
+import type { Taint } from "./spec.js";
 
 // The contract between the local target's Auto Scaling groups (created by the infra's
 // dynamic provider) and the sandbox's node-group controller (which turns each InService

@@ -7,7 +7,7 @@ import type {
   PropertyDiff,
   ResourceChange,
   ResourceOp,
-} from "../runbook/ports.js";
+} from "../engine/ports.js";
 
 // Pulumi engine events → the runbook's structured diff and progress. Pure: the driver feeds
 // events in, these hand back plain data.

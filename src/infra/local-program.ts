@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { encodeNodeGroupTags } from "../sandbox/asg-tags.js";
+import { encodeNodeGroupTags } from "./asg-tags.js";
 import { GRACEFUL_SHUTDOWN, type GracefulShutdown } from "./graceful-shutdown.js";
 import { LocalAsgProvider, LocalAutoScalingGroup } from "./local-asg.js";
 import type { MigrationSpec } from "./spec.js";

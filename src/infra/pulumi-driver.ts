@@ -8,7 +8,7 @@ import type {
   PulumiFn,
   Stack,
 } from "@pulumi/pulumi/automation/index.js";
-import { RunbookError } from "../runbook/errors.js";
+import { RunbookError } from "../engine/errors.js";
 import type {
   ApplyProgress,
   ApplyResult,
@@ -16,7 +16,7 @@ import type {
   InfraDriver,
   PreviewResult,
   RecoveryReport,
-} from "../runbook/ports.js";
+} from "../engine/ports.js";
 import { PreviewCollector, ProgressTracker, toDiagnostic, urnName } from "./engine-events.js";
 import { MOTO_ENDPOINT_ENV } from "./local-env.js";
 import { mapPulumiError } from "./pulumi-errors.js";
@@ -32,7 +32,7 @@ import { validateSpec } from "./validate-spec.js";
 
 export { validateSpec };
 
-// The InfraDriver on Pulumi's Automation API. Inline programs only (the program runs in
+// The InfraDriver<MigrationSpec> on Pulumi's Automation API. Inline programs only (the program runs in
 // this process; the CLI needs no language host). Every Pulumi module is imported lazily,
 // on first use, so the CLI starts fast.
 
@@ -102,7 +102,7 @@ function redact(outputs: OutputMap): Record<string, unknown> {
   );
 }
 
-export class PulumiInfraDriver implements InfraDriver {
+export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
   private workspace: Promise<LocalWorkspace> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   /** The last preview's step count per spec: the total of the next apply's progress. */

@@ -1,4 +1,4 @@
-import { AbortedError, PrerequisiteError, RunbookError } from "../runbook/errors.js";
+import { AbortedError, PrerequisiteError, RunbookError } from "../engine/errors.js";
 
 // Pulumi's failures → typed errors with a next step. Pulumi errors are CommandErrors whose
 // text is the CLI's output; we recognise the few the operator can act on and otherwise keep

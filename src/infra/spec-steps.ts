@@ -1,4 +1,4 @@
-import { InputError } from "../runbook/errors.js";
+import { InputError } from "../engine/errors.js";
 import type { GroupNames, MigrationSpec, NodeGroupSpec } from "./spec.js";
 import { WORKLOAD } from "./workload-names.js";
 

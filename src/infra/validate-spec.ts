@@ -1,4 +1,4 @@
-import { InputError } from "../runbook/errors.js";
+import { InputError } from "../engine/errors.js";
 import { type MigrationSpec, migrationSpecSchema } from "./spec.js";
 
 /** Validates a spec before anything runs; an InputError (exit 2) names every bad field. */

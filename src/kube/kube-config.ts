@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { KubeConfig, type RequestContext } from "@kubernetes/client-node";
-import { InputError } from "../runbook/errors.js";
+import { InputError } from "../engine/errors.js";
 
 // client-node 2.0.1 builds a new undici Agent for every request (KubeConfig.createDispatcher),
 // so each call pays a fresh TLS handshake and leaves an idle socket behind. Evictions in a

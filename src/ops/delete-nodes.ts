@@ -1,9 +1,9 @@
+import type { ActionPreview } from "../engine/ports.js";
 import { callOptions, type KubeClients } from "../kube/clients.js";
 import { statusCodeOf } from "../kube/errors.js";
 import { describeSelector, type NodeGroupSelector } from "../kube/node-selector.js";
 import { nodeName } from "../kube/nodes.js";
 import { classifyForDrain, podKey } from "../kube/pods.js";
-import type { ActionPreview } from "../runbook/ports.js";
 import { listGroupNodes, listNodePods } from "./group-nodes.js";
 import { apiFailure, OperationError } from "./ops-error.js";
 

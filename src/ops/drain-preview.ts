@@ -1,9 +1,9 @@
 import type { V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
+import type { ActionPreview, ActionPreviewItem } from "../engine/ports.js";
 import type { KubeClients } from "../kube/clients.js";
 import { describeSelector, type NodeGroupSelector } from "../kube/node-selector.js";
 import { nodeName } from "../kube/nodes.js";
 import { classifyForDrain, podKey } from "../kube/pods.js";
-import type { ActionPreview, ActionPreviewItem } from "../runbook/ports.js";
 import { evictPod } from "./evict.js";
 import { listGroupNodes, listNodePods } from "./group-nodes.js";
 import { describePdb, listPdbs, type PdbInfo, pdbsSelecting } from "./pdb.js";

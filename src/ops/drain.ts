@@ -1,9 +1,9 @@
 import type { V1Pod } from "@kubernetes/client-node";
+import { AbortedError, errorMessage, InputError } from "../engine/errors.js";
 import { Backoff, type BackoffOptions, sleep } from "../kube/backoff.js";
 import type { KubeClients } from "../kube/clients.js";
 import { LiveList } from "../kube/live-list.js";
 import { classifyForDrain, describePodState, isPodTerminating, podKey } from "../kube/pods.js";
-import { AbortedError, errorMessage, InputError } from "../runbook/errors.js";
 import { cordonNodes } from "./cordon.js";
 import { evictPod } from "./evict.js";
 import { listNodePods } from "./group-nodes.js";

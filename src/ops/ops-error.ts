@@ -1,5 +1,5 @@
+import { RunbookError } from "../engine/errors.js";
 import { describeKubeError } from "../kube/errors.js";
-import { RunbookError } from "../runbook/errors.js";
 
 /** A cluster operation that could not finish; the message says what is left and why. */
 export class OperationError extends RunbookError {

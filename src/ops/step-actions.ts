@@ -1,9 +1,9 @@
+import type { ActionOutcome, ActionPreview, ActionProgress } from "../engine/ports.js";
+import type { StepAction } from "../engine/step.js";
 import type { MigrationSpec } from "../infra/spec.js";
 import type { KubeClients } from "../kube/clients.js";
 import { describeSelector, type NodeGroupSelector } from "../kube/node-selector.js";
 import { nodeName } from "../kube/nodes.js";
-import type { ActionOutcome, ActionPreview, ActionProgress } from "../runbook/ports.js";
-import type { StepAction } from "../runbook/step.js";
 import { uncordonNodes } from "./cordon.js";
 import { checkNodesForDeletion, deleteGroupNodes, deletePreview } from "./delete-nodes.js";
 import { type DrainOptions, drainNodes } from "./drain.js";
@@ -25,7 +25,7 @@ export interface DrainTarget extends GroupTarget {
 /** Drain: preview = server-side dry-run evictions; run = cordon + evict + wait; undo = uncordon. */
 export function drainStepAction<C>(
   target: (ctx: C, spec: MigrationSpec) => DrainTarget,
-): StepAction<C> {
+): StepAction<C, MigrationSpec> {
   return {
     preview: (ctx, spec, signal) => previewDrain(target(ctx, spec), signal),
     run: (ctx, spec, signal, progress) => runDrain(target(ctx, spec), signal, progress),

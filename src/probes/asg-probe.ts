@@ -3,9 +3,9 @@ import {
   type AutoScalingGroup,
   DescribeAutoScalingGroupsCommand,
 } from "@aws-sdk/client-auto-scaling";
+import { errorMessage } from "../engine/errors.js";
+import type { Probe, ProbeResult } from "../engine/ports.js";
 import { Backoff, sleep } from "../kube/backoff.js";
-import { errorMessage } from "../runbook/errors.js";
-import type { Probe, ProbeResult } from "../runbook/ports.js";
 import { listSome, reportChanges } from "./report-changes.js";
 
 export type AsgExpectation =

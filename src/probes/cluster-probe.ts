@@ -1,6 +1,6 @@
+import { errorMessage } from "../engine/errors.js";
+import type { ProbeResult } from "../engine/ports.js";
 import { untilAborted } from "../kube/backoff.js";
-import { errorMessage } from "../runbook/errors.js";
-import type { ProbeResult } from "../runbook/ports.js";
 import { reportChanges } from "./report-changes.js";
 
 /** Anything a cluster probe waits on: a LiveList, the control-plane version, … */

@@ -1,4 +1,5 @@
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import type { Probe, ProbeResult } from "../engine/ports.js";
 import type { KubeClients } from "../kube/clients.js";
 import { LiveList } from "../kube/live-list.js";
 import {
@@ -9,7 +10,6 @@ import {
 } from "../kube/node-selector.js";
 import { nodeName } from "../kube/nodes.js";
 import { classifyForDrain, describePodState, podKey } from "../kube/pods.js";
-import type { Probe, ProbeResult } from "../runbook/ports.js";
 import { observeSources } from "./cluster-probe.js";
 import { listSome, plural } from "./report-changes.js";
 

@@ -1,4 +1,4 @@
-import type { Probe, ProbeResult } from "../runbook/ports.js";
+import type { Probe, ProbeResult } from "../engine/ports.js";
 import { reportChanges } from "./report-changes.js";
 
 // One request through the load balancer answers 200 — before the load generator runs, this

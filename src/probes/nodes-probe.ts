@@ -1,4 +1,5 @@
 import type { V1Node } from "@kubernetes/client-node";
+import type { Probe, ProbeResult } from "../engine/ports.js";
 import type { KubeClients } from "../kube/clients.js";
 import { LiveList } from "../kube/live-list.js";
 import {
@@ -16,7 +17,6 @@ import {
   MAX_KUBELET_MINORS_BEHIND,
   parseKubeVersion,
 } from "../kube/versions.js";
-import type { Probe, ProbeResult } from "../runbook/ports.js";
 import { observeSources } from "./cluster-probe.js";
 import { listSome, plural } from "./report-changes.js";
 

@@ -1,4 +1,4 @@
-import type { Probe, ProbeResult } from "../runbook/ports.js";
+import type { Probe, ProbeResult } from "../engine/ports.js";
 
 /** A probe over a value that is final when asked (totals of a stopped load generator). */
 export function onceProbe(

@@ -1,10 +1,10 @@
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import type { Probe, ProbeResult } from "../engine/ports.js";
 import type { KubeClients } from "../kube/clients.js";
 import { LiveList } from "../kube/live-list.js";
 import { describeSelector, type NodeGroupSelector, nodeMatches } from "../kube/node-selector.js";
 import { describeNodePlacement } from "../kube/nodes.js";
 import { describePodState, isPodFinished, isPodReady, isPodTerminating } from "../kube/pods.js";
-import type { Probe, ProbeResult } from "../runbook/ports.js";
 import { observeSources } from "./cluster-probe.js";
 import { listSome, plural } from "./report-changes.js";
 

@@ -1,4 +1,4 @@
-import type { ProbeResult } from "../runbook/ports.js";
+import type { ProbeResult } from "../engine/ports.js";
 
 /** Wraps a report callback so it is called only when the verdict, reason or warnings change. */
 export function reportChanges(report: (r: ProbeResult) => void): (r: ProbeResult) => void {

@@ -1,7 +1,7 @@
 import type { V1Deployment } from "@kubernetes/client-node";
+import type { Probe, ProbeResult } from "../engine/ports.js";
 import type { KubeClients } from "../kube/clients.js";
 import { LiveList } from "../kube/live-list.js";
-import type { Probe, ProbeResult } from "../runbook/ports.js";
 import { observeSources } from "./cluster-probe.js";
 import { plural, type TerminalProbeResult } from "./report-changes.js";
 

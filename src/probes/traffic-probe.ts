@@ -1,11 +1,11 @@
-import { errorMessage } from "../runbook/errors.js";
+import { errorMessage } from "../engine/errors.js";
 import type {
   Probe,
   ProbeResult,
   TrafficSample,
   TrafficSource,
   TrafficStats,
-} from "../runbook/ports.js";
+} from "../engine/ports.js";
 import { reportChanges } from "./report-changes.js";
 
 export interface TrafficExpectation {

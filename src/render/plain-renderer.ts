@@ -1,4 +1,4 @@
-import type { EngineEvent } from "../runbook/events.js";
+import type { EngineEvent } from "../engine/events.js";
 import { formatRate } from "../ui/state.js";
 import { changeSummary, diffLine, groupedResources, resourceLine } from "./preview-lines.js";
 

@@ -1,5 +1,5 @@
-import type { PreviewEvent } from "../runbook/events.js";
-import type { PropertyDiff, ResourceChange } from "../runbook/ports.js";
+import type { PreviewEvent } from "../engine/events.js";
+import type { PropertyDiff, ResourceChange } from "../engine/ports.js";
 
 // Text for a preview, shared by the plain renderer and the Ink view.
 

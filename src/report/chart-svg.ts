@@ -1,4 +1,4 @@
-import type { TrafficSample } from "../runbook/ports.js";
+import type { TrafficSample } from "../engine/ports.js";
 
 // The traffic timeline as an SVG chart: success rate on top, requests per second below,
 // a dashed line and label at every step boundary. Plain SVG (no browser, no chart engine)

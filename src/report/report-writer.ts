@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { timelineToCsv, timelineToJson } from "../probes/http/timeline-export.js";
-import type { JournalRecord } from "../runbook/journal.js";
-import type { TrafficSample } from "../runbook/ports.js";
+import type { JournalRecord } from "../engine/journal.js";
+import type { TrafficSample } from "../engine/ports.js";
+import { timelineToCsv, timelineToJson } from "../traffic/timeline-export.js";
 import { renderChartSvg } from "./chart-svg.js";
 
 // The evidence at the end of a run: JSON + CSV timeline, a Markdown summary with the

@@ -1,6 +1,6 @@
 import "../quiet-warnings.js";
 import { parseArgs } from "node:util";
-import { RunbookError } from "../runbook/errors.js";
+import { RunbookError } from "../engine/errors.js";
 import { AGENT_DEFAULTS, runAgent } from "./agent.js";
 
 // Entry of the detached sandbox agent (dist/sandbox/agent-main.js), started by `sandbox up`:

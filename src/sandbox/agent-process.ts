@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { PrerequisiteError } from "../runbook/errors.js";
+import { PrerequisiteError } from "../engine/errors.js";
 import {
   isAlive,
   readPid,

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PrerequisiteError } from "../runbook/errors.js";
+import { PrerequisiteError } from "../engine/errors.js";
 import { which } from "../which.js";
 import { runCapture } from "./run-capture.js";
 import { pulumiEnv, setupCommand, type ToolchainPaths, toolchain } from "./toolchain.js";

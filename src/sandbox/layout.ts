@@ -1,6 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { InputError } from "../runbook/errors.js";
+import { InputError } from "../engine/errors.js";
 import type { SandboxPorts } from "./kwok-config.js";
 import type { ToolchainPaths } from "./toolchain.js";
 

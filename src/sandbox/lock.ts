@@ -1,5 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { RunbookError } from "../runbook/errors.js";
+import { RunbookError } from "../engine/errors.js";
 import { isAlive } from "./processes.js";
 
 // One `sandbox up` or `down` at a time per sandbox: a lock file holding the owner's pid. A

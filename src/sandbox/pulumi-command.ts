@@ -1,5 +1,5 @@
 import type { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
-import { PrerequisiteError } from "../runbook/errors.js";
+import { PrerequisiteError } from "../engine/errors.js";
 import { setupCommand, type ToolchainPaths, toolchain } from "./toolchain.js";
 
 // The pinned Pulumi CLI for the Automation API. PulumiCommand.get runs `<root>/bin/pulumi

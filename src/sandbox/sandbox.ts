@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { RunbookError } from "../runbook/errors.js";
+import { RunbookError } from "../engine/errors.js";
 import { agentEntry, agentPaths, agentPid, startAgent, stopAgent } from "./agent-process.js";
 import { apiNotReadyReason, readClusterCreds } from "./api-health.js";
 import { requireComponents, SANDBOX_COMPONENTS } from "./doctor.js";

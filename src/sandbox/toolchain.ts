@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PrerequisiteError } from "../runbook/errors.js";
+import { PrerequisiteError } from "../engine/errors.js";
 
 // Where the local target's pinned toolchain lives. Versions come from pins/versions.env
 // (the same file scripts/setup-toolchain.sh sources); binaries live in a cache outside the

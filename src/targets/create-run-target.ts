@@ -2,17 +2,17 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunOptions } from "../cli/options.js";
 import { journalPath, reportsDir, stackDir } from "../cli/state-dir.js";
-import type { RunTarget, TargetDeps } from "../cli/target.js";
+import { InputError, PrerequisiteError, RunbookError } from "../engine/errors.js";
+import type { Diagnostic } from "../engine/ports.js";
 import type { KubeClients } from "../kube/clients.js";
-import type { RunbookConfig } from "../runbook/config.js";
-import type { EksContext } from "../runbook/eks-context.js";
-import { eksMigrationSteps } from "../runbook/eks-migration.js";
-import { InputError, PrerequisiteError, RunbookError } from "../runbook/errors.js";
-import type { Diagnostic } from "../runbook/ports.js";
-import { createEksOps } from "./eks-ops.js";
-import { createEksProbes } from "./eks-probes.js";
-import { createRunReport } from "./report-writer-for-run.js";
-import { StackOutputs } from "./stack-outputs.js";
+import type { RunbookConfig } from "../migrations/eks-nodegroups/config.js";
+import type { EksContext } from "../migrations/eks-nodegroups/context.js";
+import { createEksOps } from "../migrations/eks-nodegroups/ops.js";
+import { createEksProbes } from "../migrations/eks-nodegroups/probes.js";
+import { createRunReport } from "../migrations/eks-nodegroups/report.js";
+import { StackOutputs } from "../migrations/eks-nodegroups/stack-outputs.js";
+import { eksMigrationSteps } from "../migrations/eks-nodegroups/steps.js";
+import type { RunTarget, TargetDeps } from "./target.js";
 
 // Builds the world a run talks to. Local: the sandbox (started or reused), the pinned
 // Pulumi engine with a file backend, moto's Auto Scaling API. AWS: the user's Pulumi and
@@ -41,7 +41,7 @@ export async function createRunTarget(
     { kubeClientsFromFile },
   ] = await Promise.all([
     import("../infra/pulumi-driver.js"),
-    import("../probes/http/load-generator.js"),
+    import("../traffic/load-generator.js"),
     import("@aws-sdk/client-auto-scaling"),
     import("../kube/clients.js"),
   ]);

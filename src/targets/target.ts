@@ -1,15 +1,16 @@
+import type { RunOptions } from "../cli/options.js";
+import type { EngineEvent } from "../engine/events.js";
+import type { ApplyProgress, Diagnostic, InfraDriver } from "../engine/ports.js";
+import type { MigrationSpec } from "../infra/spec.js";
 import type { Logger } from "../log.js";
-import type { RunbookConfig } from "../runbook/config.js";
-import type { EksContext } from "../runbook/eks-context.js";
-import type { EngineEvent } from "../runbook/events.js";
-import type { ApplyProgress, Diagnostic, InfraDriver } from "../runbook/ports.js";
-import type { RunOptions } from "./options.js";
+import type { RunbookConfig } from "../migrations/eks-nodegroups/config.js";
+import type { EksContext } from "../migrations/eks-nodegroups/context.js";
 
 // A target is everything the runbook needs from one world (AWS or the local sandbox):
 // the infra driver, the probes/ops/traffic context, preflight findings and cleanup.
 
 /** The infra driver plus what only the CLI's own commands need. */
-export interface TargetInfra extends InfraDriver {
+export interface TargetInfra extends InfraDriver<MigrationSpec> {
   /** URNs of every resource in the stack. */
   resourceUrns(signal: AbortSignal): Promise<string[]>;
   destroy(opts: {
@@ -37,6 +38,6 @@ export async function createTarget(
   config: RunbookConfig,
   deps: TargetDeps,
 ): Promise<RunTarget> {
-  const { createRunTarget } = await import("../wiring/create-run-target.js");
+  const { createRunTarget } = await import("./create-run-target.js");
   return createRunTarget(opts, config, deps);
 }

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { TrafficSource, TrafficTarget } from "../../runbook/ports.js";
+import type { TrafficSource, TrafficTarget } from "../engine/ports.js";
 import type { Percentiles } from "./latency-histogram.js";
 import type { FromWorker, LoadWorkerConfig, LoadWorkerData, ToWorker } from "./load-protocol.js";
 import { type LoadSummary, SampleMerger } from "./sample-merger.js";

@@ -1,4 +1,4 @@
-import { InputError } from "../../runbook/errors.js";
+import { InputError } from "../engine/errors.js";
 
 // Text from flags or config into load-generator options, each bad value an InputError that
 // names the flag and says what would be accepted.

@@ -1,4 +1,4 @@
-import "../../quiet-warnings.js";
+import "../quiet-warnings.js";
 import { parentPort, workerData } from "node:worker_threads";
 import type { FromWorker, LoadWorkerData, ToWorker } from "./load-protocol.js";
 import { RequestLoop } from "./request-loop.js";

@@ -1,4 +1,4 @@
-import type { TrafficSample } from "../../runbook/ports.js";
+import type { TrafficSample } from "../engine/ports.js";
 import { orderErrorKinds } from "./traffic-stats.js";
 
 // The traffic timeline as files for the report: CSV (one row per second, one column per

@@ -1,4 +1,4 @@
-import type { TrafficSample, TrafficStats } from "../../runbook/ports.js";
+import type { TrafficSample, TrafficStats } from "../engine/ports.js";
 
 // Arithmetic over per-second samples: sums, success rates, error breakdowns. Pure.
 

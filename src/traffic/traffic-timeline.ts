@@ -1,4 +1,4 @@
-import type { TrafficStats } from "../../runbook/ports.js";
+import type { TrafficStats } from "../engine/ports.js";
 import {
   addCounts,
   copyCounts,

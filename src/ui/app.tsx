@@ -1,6 +1,6 @@
 import { Box, Static, Text, useStdout } from "ink";
 import { useEffect, useState, useSyncExternalStore } from "react";
-import type { EngineActions } from "../runbook/events.js";
+import type { EngineActions } from "../engine/events.js";
 import { KeyHints } from "./key-hints.js";
 import type { ScreenStore } from "./screen-store.js";
 import { formatDuration, isTerminal, type StepView } from "./state.js";

@@ -1,6 +1,6 @@
 import { Text } from "ink";
 import { memo } from "react";
-import type { Decision } from "../runbook/events.js";
+import type { Decision } from "../engine/events.js";
 
 const LABEL: Partial<Record<Decision, string>> = {
   confirm: "[y] apply",

@@ -1,5 +1,6 @@
 import { Box, Text } from "ink";
 import { memo } from "react";
+import type { PreviewEvent } from "../engine/events.js";
 import {
   changeSummary,
   groupedResources,
@@ -7,7 +8,6 @@ import {
   shortPath,
   valueChange,
 } from "../render/preview-lines.js";
-import type { PreviewEvent } from "../runbook/events.js";
 
 const OP_COLOR: Record<string, string> = {
   create: "green",

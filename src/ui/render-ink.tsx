@@ -1,5 +1,5 @@
 import { render } from "ink";
-import type { EngineActions, EngineEvent } from "../runbook/events.js";
+import type { EngineActions, EngineEvent } from "../engine/events.js";
 import { App } from "./app.js";
 import { createScreenStore } from "./screen-store.js";
 

@@ -1,4 +1,4 @@
-import type { EngineEvent } from "../runbook/events.js";
+import type { EngineEvent } from "../engine/events.js";
 import { initialState, reduce, type ScreenState } from "./state.js";
 
 // Holds the screen state and tells React about it at most `maxPerSecond` times a second:

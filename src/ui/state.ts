@@ -1,11 +1,5 @@
-import type {
-  Decision,
-  EngineEvent,
-  GateEvent,
-  PreviewEvent,
-  RunEvent,
-} from "../runbook/events.js";
-import type { StepStatus } from "../runbook/step.js";
+import type { Decision, EngineEvent, GateEvent, PreviewEvent, RunEvent } from "../engine/events.js";
+import type { StepStatus } from "../engine/step.js";
 
 // The screen's state as a pure reducer over engine events: testable without a terminal,
 // and the only thing the Ink components read.

@@ -1,5 +1,5 @@
 import { useInput } from "ink";
-import type { Decision, EngineActions } from "../runbook/events.js";
+import type { Decision, EngineActions } from "../engine/events.js";
 import type { ScreenState } from "./state.js";
 
 // Keys → engine actions. Only active when stdin is a TTY; everything else is a renderer

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { EngineEvent } from "../../src/runbook/events.js";
+import type { EngineEvent } from "../../src/engine/events.js";
 import { sandboxDown, sandboxStatus } from "../../src/sandbox/sandbox.js";
 import { CliProcess } from "../helpers/cli-process.js";
 import { uniqueName } from "../helpers/sandbox.js";

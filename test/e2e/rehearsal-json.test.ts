@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EngineEvent } from "../../src/runbook/events.js";
+import type { EngineEvent } from "../../src/engine/events.js";
 import { sandboxDown, sandboxStatus } from "../../src/sandbox/sandbox.js";
 import { runCli } from "../helpers/cli.js";
 import { CliProcess } from "../helpers/cli-process.js";

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import type { EngineEvent } from "../../src/runbook/events.js";
+import type { EngineEvent } from "../../src/engine/events.js";
 import { cliPath, nodeBin, repoRoot, requireBuild } from "./cli.js";
 
 // The real binary as a child process with `--json`: every stdout line is an engine event.

@@ -1,4 +1,3 @@
-import type { MigrationSpec } from "../../src/infra/spec.js";
 import type {
   ApplyResult,
   InfraDriver,
@@ -8,12 +7,13 @@ import type {
   TrafficSample,
   TrafficSource,
   TrafficStats,
-} from "../../src/runbook/ports.js";
-import type { Step } from "../../src/runbook/step.js";
+} from "../../src/engine/ports.js";
+import type { Step } from "../../src/engine/step.js";
+import type { MigrationSpec } from "../../src/infra/spec.js";
 
 // In-test fakes for the engine's ports. Test-only: the shipped CLI has no fake mode.
 
-export class FakeInfra implements InfraDriver {
+export class FakeInfra implements InfraDriver<MigrationSpec> {
   applied: MigrationSpec[] = [];
   previews: MigrationSpec[] = [];
   recoveries = 0;
@@ -145,7 +145,7 @@ export interface FakeCtx {
 }
 
 /** A small runbook: a Pulumi step, an action step and another Pulumi step. */
-export function fakeSteps(windowMs = 20, timeoutMs = 500): Step<FakeCtx>[] {
+export function fakeSteps(windowMs = 20, timeoutMs = 500): Step<FakeCtx, MigrationSpec>[] {
   const gate = (id: string) => ({
     id,
     title: id,

@@ -6,7 +6,7 @@ import {
   type V1ObjectMeta,
   Watch,
 } from "@kubernetes/client-node";
-import { RunbookError } from "../../src/runbook/errors.js";
+import { RunbookError } from "../../src/engine/errors.js";
 import { type ComponentName, requireComponents } from "../../src/sandbox/doctor.js";
 import { type SandboxUpResult, sandboxDown, sandboxUp } from "../../src/sandbox/sandbox.js";
 

@@ -14,10 +14,10 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeKubeClients } from "../../src/kube/clients.js";
 import { drainNodes } from "../../src/ops/drain.js";
-import { createLoadGenerator } from "../../src/probes/http/load-generator.js";
 import { type AgentHandle, startAgent } from "../../src/sandbox/agent.js";
 import { loadBalancerUrl } from "../../src/sandbox/dataplane/lb-url.js";
 import { isPortFree } from "../../src/sandbox/ports.js";
+import { createLoadGenerator } from "../../src/traffic/load-generator.js";
 import { startTestSandbox, type TestSandbox, watchUntil } from "../helpers/sandbox.js";
 import {
   createReadyNodes,

@@ -1,5 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ActionProgress } from "../../src/engine/ports.js";
 import { type KubeClients, kubeClientsFromFile } from "../../src/kube/clients.js";
 import { isPodReady } from "../../src/kube/pods.js";
 import { deleteGroupNodes } from "../../src/ops/delete-nodes.js";
@@ -9,7 +10,6 @@ import { drainStepAction } from "../../src/ops/step-actions.js";
 import { drainedProbe } from "../../src/probes/drained-probe.js";
 import { nodesProbe } from "../../src/probes/nodes-probe.js";
 import { placementProbe } from "../../src/probes/placement-probe.js";
-import type { ActionProgress } from "../../src/runbook/ports.js";
 import { startTestSandbox, type TestSandbox, watchUntil } from "../helpers/sandbox.js";
 import {
   applyDeployment,

@@ -3,10 +3,10 @@
 // so they survive the process. With `crashAfter` it SIGKILLs itself right after writing
 // that many journal records: a crash at exactly that transition.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { Engine } from "../../src/engine/engine.js";
+import { Journal, type JournalRecord } from "../../src/engine/journal.js";
 import type { MigrationSpec } from "../../src/infra/spec.js";
-import { DEFAULT_CONFIG, initialSpec } from "../../src/runbook/config.js";
-import { Engine } from "../../src/runbook/engine.js";
-import { Journal, type JournalRecord } from "../../src/runbook/journal.js";
+import { DEFAULT_CONFIG, initialSpec } from "../../src/migrations/eks-nodegroups/config.js";
 import { type FakeCtx, FakeInfra, FakeTraffic, fakeSteps } from "../helpers/engine-fakes.js";
 
 const { dir, crashAfter } = JSON.parse(process.argv[2] ?? "{}") as {
@@ -25,9 +25,9 @@ class FileInfra extends FakeInfra {
   }
 }
 
-class CrashingJournal extends Journal {
+class CrashingJournal extends Journal<MigrationSpec> {
   private n = 0;
-  override append(rec: JournalRecord): void {
+  override append(rec: JournalRecord<MigrationSpec>): void {
     super.append(rec);
     if (crashAfter !== undefined && ++this.n === crashAfter) process.kill(process.pid, "SIGKILL");
   }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { JournalRecord } from "../../src/runbook/journal.js";
+import type { JournalRecord } from "../../src/engine/journal.js";
 import { nodeBin, repoRoot } from "../helpers/cli.js";
 
 // A runbook process killed (SIGKILL) right after each journal record it writes, i.e. at

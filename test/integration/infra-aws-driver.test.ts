@@ -2,9 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PrerequisiteError } from "../../src/engine/errors.js";
 import { createInfraDriver } from "../../src/infra/pulumi-driver.js";
 import { DEFAULT_SPEC } from "../../src/infra/spec-steps.js";
-import { PrerequisiteError } from "../../src/runbook/errors.js";
 import { pulumiEnv, toolchain } from "../../src/sandbox/toolchain.js";
 import { requireForTest } from "../helpers/sandbox.js";
 

@@ -10,10 +10,10 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PrerequisiteError } from "../../src/engine/errors.js";
+import { decodeNodeGroupTags, encodeNodeGroupTags } from "../../src/infra/asg-tags.js";
 import { PreviewCollector } from "../../src/infra/engine-events.js";
 import type { AsgInputs } from "../../src/infra/local-asg.js";
-import { PrerequisiteError } from "../../src/runbook/errors.js";
-import { decodeNodeGroupTags, encodeNodeGroupTags } from "../../src/sandbox/asg-tags.js";
 import { requireComponents } from "../../src/sandbox/doctor.js";
 import {
   MOTO_CREDENTIALS,

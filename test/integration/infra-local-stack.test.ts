@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { AbortedError, ExitCode, InputError } from "../../src/engine/errors.js";
+import type { ApplyProgress, PreviewResult } from "../../src/engine/ports.js";
 import {
   createInfraDriver,
   type LocalInfraOptions,
@@ -20,8 +22,6 @@ import type { MigrationSpec } from "../../src/infra/spec.js";
 import { stepSpecs } from "../../src/infra/spec-steps.js";
 import { findStackLocks, localStackPaths } from "../../src/infra/stack-files.js";
 import { INSTANCE_TYPE_LABEL, WORKLOAD } from "../../src/infra/workload-names.js";
-import { AbortedError, ExitCode, InputError } from "../../src/runbook/errors.js";
-import type { ApplyProgress, PreviewResult } from "../../src/runbook/ports.js";
 import { type AgentHandle, startAgent } from "../../src/sandbox/agent.js";
 import { SANDBOX_COMPONENTS } from "../../src/sandbox/doctor.js";
 import { MOTO_CREDENTIALS, MOTO_REGION } from "../../src/sandbox/moto.js";

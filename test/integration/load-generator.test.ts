@@ -2,8 +2,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { CommanderError } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCommand } from "../../src/cli/load-command.js";
-import { createLoadGenerator } from "../../src/probes/http/load-generator.js";
-import { ExitCode, InputError } from "../../src/runbook/errors.js";
+import { ExitCode, InputError } from "../../src/engine/errors.js";
+import { createLoadGenerator } from "../../src/traffic/load-generator.js";
 import { freePort, type NginxServer, startNginx } from "../helpers/nginx.js";
 
 // The load generator against a real nginx that injects 5xx on a share of requests and

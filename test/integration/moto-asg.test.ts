@@ -10,7 +10,7 @@ import {
   SetDesiredCapacityCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeNodeGroupTags, encodeNodeGroupTags } from "../../src/sandbox/asg-tags.js";
+import { decodeNodeGroupTags, encodeNodeGroupTags } from "../../src/infra/asg-tags.js";
 import {
   MOTO_CREDENTIALS,
   MOTO_DEFAULT_AMI,

@@ -9,9 +9,9 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import type { CoreV1Event, V1Node } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeNodeGroupTags } from "../../src/infra/asg-tags.js";
 import { NODE_GROUP_LABEL } from "../../src/infra/workload-names.js";
 import { type AgentHandle, startAgent } from "../../src/sandbox/agent.js";
-import { encodeNodeGroupTags } from "../../src/sandbox/asg-tags.js";
 import { isNodeReady } from "../../src/sandbox/fake-node.js";
 import { MOTO_CREDENTIALS, MOTO_DEFAULT_AMI, MOTO_REGION } from "../../src/sandbox/moto.js";
 import { startTestSandbox, type TestSandbox, watchUntil } from "../helpers/sandbox.js";

@@ -1,6 +1,6 @@
 import type { AppsV1Api, CoreV1Api, V1Deployment } from "@kubernetes/client-node";
+import type { Probe, ProbeResult } from "../../src/engine/ports.js";
 import { NODE_GROUP_LABEL } from "../../src/infra/workload-names.js";
-import type { Probe, ProbeResult } from "../../src/runbook/ports.js";
 import { createFakeNode } from "../../src/sandbox/fake-node.js";
 
 // Shared by the probes-* and drain-* integration tests: fake nodes of a group, a small

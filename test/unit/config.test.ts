@@ -2,8 +2,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG, initialSpec, loadConfig } from "../../src/runbook/config.js";
-import { InputError } from "../../src/runbook/errors.js";
+import { InputError } from "../../src/engine/errors.js";
+import {
+  DEFAULT_CONFIG,
+  initialSpec,
+  loadConfig,
+} from "../../src/migrations/eks-nodegroups/config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "config-"));
 let n = 0;

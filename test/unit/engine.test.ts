@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG, initialSpec } from "../../src/runbook/config.js";
-import { Engine } from "../../src/runbook/engine.js";
-import type { EngineEvent } from "../../src/runbook/events.js";
-import { Journal } from "../../src/runbook/journal.js";
+import { Engine } from "../../src/engine/engine.js";
+import type { EngineEvent } from "../../src/engine/events.js";
+import { Journal } from "../../src/engine/journal.js";
+import type { MigrationSpec } from "../../src/infra/spec.js";
+import { DEFAULT_CONFIG, initialSpec } from "../../src/migrations/eks-nodegroups/config.js";
 import {
   ControlledProbe,
   type FakeCtx,
@@ -31,7 +32,7 @@ function setup(
     steps: fakeSteps(),
     ctx,
     infra,
-    journal: new Journal(journalPath),
+    journal: new Journal<MigrationSpec>(journalPath),
     initialSpec: initialSpec(DEFAULT_CONFIG),
     stack: "t",
     target: "local",
@@ -52,7 +53,7 @@ function setup(
 /** Waits until the engine emits an event matching `pred` (no fixed sleeps). */
 function waitFor(
   events: EngineEvent[],
-  engine: Engine<FakeCtx>,
+  engine: Engine<FakeCtx, MigrationSpec>,
   pred: (e: EngineEvent) => boolean,
 ): Promise<EngineEvent> {
   const hit = events.find(pred);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { BucketRecorder, type WorkerBucket } from "../../src/probes/http/bucket-recorder.js";
-import { TRANSPORT_ERROR_KINDS } from "../../src/probes/http/error-kind.js";
+import { BucketRecorder, type WorkerBucket } from "../../src/traffic/bucket-recorder.js";
+import { TRANSPORT_ERROR_KINDS } from "../../src/traffic/error-kind.js";
 import {
   addSlots,
   newLatencyHistogram,
   percentilesMs,
-} from "../../src/probes/http/latency-histogram.js";
+} from "../../src/traffic/latency-histogram.js";
 
 // Per-second bucket arithmetic in a worker, with a hand-driven clock: t0 = 5000.
 

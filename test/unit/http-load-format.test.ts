@@ -4,8 +4,8 @@ import {
   formatSummaryLines,
   sampleEvent,
   summaryEvent,
-} from "../../src/probes/http/load-format.js";
-import type { LoadSummary } from "../../src/probes/http/sample-merger.js";
+} from "../../src/traffic/load-format.js";
+import type { LoadSummary } from "../../src/traffic/sample-merger.js";
 
 const summary: LoadSummary = {
   durationSeconds: 10.004,

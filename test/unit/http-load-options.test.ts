@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { transportErrorKind } from "../../src/probes/http/error-kind.js";
+import { ExitCode, InputError } from "../../src/engine/errors.js";
+import { transportErrorKind } from "../../src/traffic/error-kind.js";
 import {
   parseDuration,
   parseHostHeader,
@@ -7,8 +8,7 @@ import {
   parsePositiveNumber,
   parseTargetUrl,
   parseTimeout,
-} from "../../src/probes/http/load-options.js";
-import { ExitCode, InputError } from "../../src/runbook/errors.js";
+} from "../../src/traffic/load-options.js";
 
 function inputError(fn: () => unknown): InputError {
   try {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { WorkerBucket } from "../../src/probes/http/bucket-recorder.js";
+import type { WorkerBucket } from "../../src/traffic/bucket-recorder.js";
 import {
   histogramSlots,
   newLatencyHistogram,
   recordLatencyMs,
-} from "../../src/probes/http/latency-histogram.js";
-import { SampleMerger } from "../../src/probes/http/sample-merger.js";
-import type { LoadSample } from "../../src/probes/http/traffic-stats.js";
+} from "../../src/traffic/latency-histogram.js";
+import { SampleMerger } from "../../src/traffic/sample-merger.js";
+import type { LoadSample } from "../../src/traffic/traffic-stats.js";
 
 // Merging the workers' per-second buckets into one sample per second.
 

@@ -4,7 +4,7 @@ import {
   timelineToCsv,
   timelineToJson,
   timelineToJsonObject,
-} from "../../src/probes/http/timeline-export.js";
+} from "../../src/traffic/timeline-export.js";
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5);
 const timeline: ExportableTimeline = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TokenBucket } from "../../src/probes/http/token-bucket.js";
+import { TokenBucket } from "../../src/traffic/token-bucket.js";
 
 describe("TokenBucket", () => {
   it("lets the first request through at once, then one per 1/rate", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { LoadSample } from "../../src/probes/http/traffic-stats.js";
-import { TrafficTimeline } from "../../src/probes/http/traffic-timeline.js";
+import type { LoadSample } from "../../src/traffic/traffic-stats.js";
+import { TrafficTimeline } from "../../src/traffic/traffic-timeline.js";
 
 // Windows, marks and totals over per-second samples, with a hand-driven clock.
 

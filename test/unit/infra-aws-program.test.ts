@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
+import { decodeNodeGroupTags } from "../../src/infra/asg-tags.js";
 import type { MigrationSpec } from "../../src/infra/spec.js";
 import { migrationSpecSchema } from "../../src/infra/spec.js";
 import { stepSpecs } from "../../src/infra/spec-steps.js";
 import { INSTANCE_TYPE_LABEL, NODE_GROUP_LABEL, WORKLOAD } from "../../src/infra/workload-names.js";
-import { decodeNodeGroupTags } from "../../src/sandbox/asg-tags.js";
 
 // The AWS program under Pulumi's mocks, once per runbook step's spec: what would be
 // registered with the engine (types, names, inputs) and which SSM parameters it reads.

@@ -1,5 +1,6 @@
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
+import type { ApplyProgress } from "../../src/engine/ports.js";
 import {
   formatPath,
   leafDiffs,
@@ -8,7 +9,6 @@ import {
   parsePath,
   toDiagnostic,
 } from "../../src/infra/engine-events.js";
-import type { ApplyProgress } from "../../src/runbook/ports.js";
 
 const URN =
   "urn:pulumi:dev::eks-runbook::eks-runbook:index:Workload$kubernetes:apps/v1:Deployment::nginx-ing-cntlr";

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
-  errorLines,
-  mapPulumiError,
-  type PulumiErrorContext,
-} from "../../src/infra/pulumi-errors.js";
-import {
   AbortedError,
   ExitCode,
   PrerequisiteError,
   RunbookError,
-} from "../../src/runbook/errors.js";
+} from "../../src/engine/errors.js";
+import {
+  errorLines,
+  mapPulumiError,
+  type PulumiErrorContext,
+} from "../../src/infra/pulumi-errors.js";
 
 // Fabricated like the Automation API's CommandError: a name and the CLI's output.
 function commandError(name: string, stderr: string, stdout = ""): Error {

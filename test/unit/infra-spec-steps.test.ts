@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { InputError } from "../../src/engine/errors.js";
 import { migrationSpecSchema } from "../../src/infra/spec.js";
 import {
   addNewGroup,
@@ -9,7 +10,6 @@ import {
   scaleOldToZero,
   stepSpecs,
 } from "../../src/infra/spec-steps.js";
-import { InputError } from "../../src/runbook/errors.js";
 
 function issues(spec: unknown): string[] {
   const r = migrationSpecSchema.safeParse(spec);

@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
-import type { Decision, EngineActions, EngineEvent } from "../../src/runbook/events.js";
+import type { Decision, EngineActions, EngineEvent } from "../../src/engine/events.js";
 import { App } from "../../src/ui/app.js";
 import { createScreenStore } from "../../src/ui/screen-store.js";
 

@@ -9,7 +9,7 @@ import {
 import type { CoreV1Api, CoreV1Event, V1Node } from "@kubernetes/client-node";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeNodeGroupTags } from "../../src/sandbox/asg-tags.js";
+import { encodeNodeGroupTags } from "../../src/infra/asg-tags.js";
 import { silentLog } from "../../src/sandbox/dataplane/log.js";
 import { NodeGroupController } from "../../src/sandbox/node-groups/controller.js";
 

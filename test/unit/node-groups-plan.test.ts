@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { encodeNodeGroupTags } from "../../src/infra/asg-tags.js";
 import { NODE_GROUP_LABEL } from "../../src/infra/workload-names.js";
-import { encodeNodeGroupTags } from "../../src/sandbox/asg-tags.js";
 import { INSTANCE_TYPES, nodeResourcesFor } from "../../src/sandbox/instance-types.js";
 import { type ObservedGroup, observeGroup } from "../../src/sandbox/node-groups/asg-source.js";
 import { resolveKubeletVersion } from "../../src/sandbox/node-groups/kubelet-version.js";

@@ -5,8 +5,8 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ProbeResult } from "../../src/engine/ports.js";
 import { asgProbe, evaluateAsg } from "../../src/probes/asg-probe.js";
-import type { ProbeResult } from "../../src/runbook/ports.js";
 
 function group(desired: number, states: string[], status?: string): AutoScalingGroup {
   return {

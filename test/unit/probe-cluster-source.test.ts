@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { ProbeResult } from "../../src/engine/ports.js";
 import { Backoff } from "../../src/kube/backoff.js";
 import { observeSources, type ProbeSource } from "../../src/probes/cluster-probe.js";
 import { reportChanges } from "../../src/probes/report-changes.js";
-import type { ProbeResult } from "../../src/runbook/ports.js";
 
 /** A source the test drives: set state, then call changed(). */
 class FakeSourceState implements ProbeSource {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { evaluateTraffic, trafficProbe } from "../../src/probes/traffic-probe.js";
 import type {
   ProbeResult,
   TrafficSample,
   TrafficSource,
   TrafficStats,
   TrafficTarget,
-} from "../../src/runbook/ports.js";
+} from "../../src/engine/ports.js";
+import { evaluateTraffic, trafficProbe } from "../../src/probes/traffic-probe.js";
 
 const stats = (requests: number, failed: number): TrafficStats => ({
   requests,

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { JournalRecord } from "../../src/engine/journal.js";
 import { writeReport } from "../../src/report/report-writer.js";
-import type { JournalRecord } from "../../src/runbook/journal.js";
 
 const t = (s: number) => new Date(Date.UTC(2026, 10, 21, 10, 0, s)).toISOString();
 

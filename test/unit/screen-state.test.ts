@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EngineEvent } from "../../src/runbook/events.js";
+import type { EngineEvent } from "../../src/engine/events.js";
 import { initialState, lastSeconds, reduce, sparkline, successRate } from "../../src/ui/state.js";
 
 const run: EngineEvent = {

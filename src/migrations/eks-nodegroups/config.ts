@@ -1,16 +1,16 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
-import { type MigrationSpec, migrationSpecSchema, nodeGroupSchema } from "../infra/spec.js";
+import { InputError } from "../../engine/errors.js";
+import { type MigrationSpec, migrationSpecSchema, nodeGroupSchema } from "../../infra/spec.js";
 import {
   DEFAULT_NEW_GROUP,
   DEFAULT_OLD_GROUP,
   DEFAULT_SPEC,
   DEFAULT_STANDARD_GROUP,
-} from "../infra/spec-steps.js";
-import { validateSpec } from "../infra/validate-spec.js";
-import { eksMigrationSteps } from "./eks-migration.js";
-import { InputError } from "./errors.js";
+} from "../../infra/spec-steps.js";
+import { validateSpec } from "../../infra/validate-spec.js";
+import { eksMigrationSteps } from "./steps.js";
 
 // The operator's configuration: the migration plan (which groups, what moves where) plus
 // traffic and gate settings. Defaults reproduce the tutorial, modernised. Everything is

@@ -1,5 +1,3 @@
-import type { MigrationSpec } from "../infra/spec.js";
-import type { RunbookConfig } from "./config.js";
 import type {
   ActionOutcome,
   ActionPreview,
@@ -7,7 +5,9 @@ import type {
   Probe,
   TrafficSource,
   TrafficTarget,
-} from "./ports.js";
+} from "../../engine/ports.js";
+import type { MigrationSpec } from "../../infra/spec.js";
+import type { RunbookConfig } from "./config.js";
 
 // What the EKS migration runbook needs from the world. The CLI builds one from the real
 // probes, ops, traffic and report writer; unit tests of the engine use their own fakes.

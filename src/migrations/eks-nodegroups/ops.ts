@@ -1,12 +1,12 @@
-import type { KubeClients } from "../kube/clients.js";
+import type { KubeClients } from "../../kube/clients.js";
 import {
   deleteNodesOfGroup,
   previewDeleteNodes,
   previewDrain,
   runDrain,
   uncordonGroup,
-} from "../ops/step-actions.js";
-import type { EksOps } from "../runbook/eks-context.js";
+} from "../../ops/step-actions.js";
+import type { EksOps } from "./context.js";
 
 // The runbook's cluster operations on a node group, selected by the group label every
 // node carries (on AWS through the launch template, in the sandbox through the ASG tags).

@@ -1,15 +1,15 @@
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
-import type { KubeClients } from "../kube/clients.js";
-import { asgProbe } from "../probes/asg-probe.js";
-import { drainedProbe } from "../probes/drained-probe.js";
-import { httpOkProbe } from "../probes/http-ok-probe.js";
-import { nodesProbe } from "../probes/nodes-probe.js";
-import { onceProbe } from "../probes/once-probe.js";
-import { placementProbe } from "../probes/placement-probe.js";
-import { rolloutProbe } from "../probes/rollout-probe.js";
-import { trafficProbe } from "../probes/traffic-probe.js";
-import type { EksProbes } from "../runbook/eks-context.js";
-import type { Probe, TrafficSource } from "../runbook/ports.js";
+import type { Probe, TrafficSource } from "../../engine/ports.js";
+import type { KubeClients } from "../../kube/clients.js";
+import { asgProbe } from "../../probes/asg-probe.js";
+import { drainedProbe } from "../../probes/drained-probe.js";
+import { httpOkProbe } from "../../probes/http-ok-probe.js";
+import { nodesProbe } from "../../probes/nodes-probe.js";
+import { onceProbe } from "../../probes/once-probe.js";
+import { placementProbe } from "../../probes/placement-probe.js";
+import { rolloutProbe } from "../../probes/rollout-probe.js";
+import { trafficProbe } from "../../probes/traffic-probe.js";
+import type { EksProbes } from "./context.js";
 import type { StackOutputs } from "./stack-outputs.js";
 
 // The runbook's gates, built from the real probes: client-node watches for the cluster,

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { writeReport } from "../report/report-writer.js";
-import type { EksReport } from "../runbook/eks-context.js";
-import { Journal } from "../runbook/journal.js";
-import type { TrafficSource } from "../runbook/ports.js";
+import { Journal } from "../../engine/journal.js";
+import type { TrafficSource } from "../../engine/ports.js";
+import { writeReport } from "../../report/report-writer.js";
+import type { EksReport } from "./context.js";
 
 // The report step's writer: the journal (steps, confirmations, gates, overrides) plus the
 // load generator's timeline, into a timestamped directory per run.

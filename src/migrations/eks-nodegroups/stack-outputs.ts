@@ -1,4 +1,4 @@
-import type { InfraDriver } from "../runbook/ports.js";
+import type { InfraDriver } from "../../engine/ports.js";
 
 // The stack outputs the probes and the traffic need (ASG names per group, the load
 // balancer URL). ASG names are remembered once seen: after "remove old group" the output
@@ -8,7 +8,7 @@ export class StackOutputs {
   private readonly asgNames = new Map<string, string>();
   private lbUrl: string | undefined;
 
-  constructor(private readonly infra: InfraDriver) {}
+  constructor(private readonly infra: Pick<InfraDriver<unknown>, "outputs">) {}
 
   async refresh(signal: AbortSignal): Promise<void> {
     const out = await this.infra.outputs(signal);

@@ -1,16 +1,18 @@
-import { addNewGroup, moveNginx, removeOldGroup, scaleOldToZero } from "../infra/spec-steps.js";
-import { WORKLOAD } from "../infra/workload-names.js";
+import type { GateDef, Step } from "../../engine/step.js";
+import type { MigrationSpec } from "../../infra/spec.js";
+import { addNewGroup, moveNginx, removeOldGroup, scaleOldToZero } from "../../infra/spec-steps.js";
+import { WORKLOAD } from "../../infra/workload-names.js";
 import type { RunbookConfig } from "./config.js";
-import type { EksContext } from "./eks-context.js";
-import type { GateDef, Step } from "./step.js";
+import type { EksContext } from "./context.js";
 
 // The tutorial "EKS - Migrating Node Groups with Zero Downtime", modernised, as data: nine
 // steps, each a spec change or an operation, each with the gates that must hold before the
 // next one may start.
 
-type Gate = GateDef<EksContext>;
+type Gate = GateDef<EksContext, MigrationSpec>;
+export type EksStep = Step<EksContext, MigrationSpec>;
 
-export function eksMigrationSteps(config: RunbookConfig): Step<EksContext>[] {
+export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
   const { standard, old, new: fresh } = config.groups;
   const windowMs = config.gates.windowSeconds * 1000;
   const timeoutMs = config.gates.timeoutSeconds * 1000;

@@ -3,7 +3,7 @@ import {
   type AutoScalingGroup,
   DescribeAutoScalingGroupsCommand,
 } from "@aws-sdk/client-auto-scaling";
-import { ASG_TAG, decodeNodeGroupTags, type NodeGroupTags } from "../asg-tags.js";
+import { ASG_TAG, decodeNodeGroupTags, type NodeGroupTags } from "../../infra/asg-tags.js";
 
 // One look at the Auto Scaling groups of a cluster, as the node-group controller needs it.
 // The Auto Scaling API has no watch, so the controller calls this on a short interval; the
