@@ -59,10 +59,10 @@ export function buildProgram(): Command {
     .option("--yes", "confirm every step without asking (CI)", false)
     .option("--json", "print one JSON event per line on stdout", false)
     .option(
-      "--override-gates",
-      "allow continuing past failed gates (journaled and reported)",
-      false,
+      "--override-gates <gates>",
+      "gates that may be passed when they fail, comma-separated (e.g. traffic; `intent` for a preview outside a step's intent); each use is journaled and reported",
     )
+    .option("--to-step <n>", "stop cleanly after step n (resume later with the same command)")
     .action(async (opts) => {
       const { runCommand } = await import("./cli/run-command.js");
       process.exitCode = await runCommand(opts);

@@ -17,7 +17,7 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
     dryRun: false,
     yes: true,
     json: false,
-    overrideGates: false,
+    overrideGates: [],
   };
   const config = loadConfig(opts.config);
   let typed = typeof raw.yesITyped === "string" ? raw.yesITyped : undefined;
@@ -50,11 +50,15 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
   const logger = createLogger(logPath(opts.stack));
   const { createTarget } = await import("../targets/target.js");
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const target = await createTarget(opts, config, {
-    signal: abort.signal,
-    logger,
-    emit: (e) => e.type === "diagnostic" && out(e.message),
-  });
+  // Only the target (its Pulumi driver and clients): no load generator, probes or report.
+  const target = await createTarget(
+    { target: opts.target, stack: opts.stack, clusterVersion: config.clusterVersion },
+    {
+      signal: abort.signal,
+      logger,
+      emit: (e) => e.type === "diagnostic" && out(e.message),
+    },
+  );
   try {
     const result = await target.infra.destroy({
       signal: abort.signal,

@@ -9,7 +9,8 @@ export interface RunOptions {
   dryRun: boolean;
   yes: boolean;
   json: boolean;
-  overrideGates: boolean;
+  /** Gate ids (or `intent`) that may be overridden when they fail. */
+  overrideGates: string[];
 }
 
 export function parseTarget(v: string): Target {

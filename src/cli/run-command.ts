@@ -1,11 +1,12 @@
-import { Engine } from "../engine/engine.js";
+import { Engine, INTENT_OVERRIDE } from "../engine/engine.js";
 import { AbortedError, InputError } from "../engine/errors.js";
 import type { EngineActions, EngineEvent } from "../engine/events.js";
 import { Journal } from "../engine/journal.js";
 import type { MigrationSpec } from "../infra/spec.js";
 import { initialSpec, loadConfig } from "../migrations/eks-nodegroups/config.js";
 import type { EksContext } from "../migrations/eks-nodegroups/context.js";
-import { eksMigrationSteps } from "../migrations/eks-nodegroups/steps.js";
+import type { EksRun } from "../migrations/eks-nodegroups/run-context.js";
+import { type EksStep, eksMigrationSteps } from "../migrations/eks-nodegroups/steps.js";
 import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
 import type { RunTarget } from "../targets/target.js";
 import type { InkRenderer } from "../ui/render-ink.js";
@@ -15,7 +16,40 @@ import { journalPath, logPath, validateStackName } from "./state-dir.js";
 // `eks-runbook [run]`: validate everything first (nothing is created for bad input), pick
 // the renderer once, build the target, and let the engine drive.
 
+/** `--override-gates a,b`: names of gates (or `intent`) that may be overridden. */
+export function parseOverrides(raw: unknown, steps: EksStep[]): string[] {
+  if (raw === undefined || raw === false) return [];
+  const names = String(raw)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const known = new Set([INTENT_OVERRIDE, ...steps.flatMap((s) => s.gates.map((g) => g.id))]);
+  const unknown = names.filter((n) => !known.has(n));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InputError(
+      `--override-gates: ${names.length === 0 ? "no gate named" : `unknown gate ${unknown.map((u) => `"${u}"`).join(", ")}`}`,
+      `Name the gates that may be overridden, comma-separated: ${[...known].join(", ")}.`,
+    );
+  }
+  return names;
+}
+
+export function parseToStep(raw: unknown, steps: EksStep[]): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > steps.length) {
+    throw new InputError(
+      `--to-step "${String(raw)}": must be a step number from 1 to ${steps.length}`,
+      "Pass the number of the last step to run, e.g. --to-step 4 (see `eks-runbook status`).",
+    );
+  }
+  return n;
+}
+
 export async function runCommand(raw: Record<string, unknown>): Promise<number> {
+  const config = loadConfig(typeof raw.config === "string" ? raw.config : undefined);
+  // The plan, defined once for this run: the engine, the report and the checks below share it.
+  const steps = eksMigrationSteps(config);
   const opts: RunOptions = {
     target: parseTarget(String(raw.target ?? "local")),
     stack: validateStackName(String(raw.stack ?? "dev")),
@@ -23,9 +57,9 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     dryRun: Boolean(raw.dryRun),
     yes: Boolean(raw.yes),
     json: Boolean(raw.json),
-    overrideGates: Boolean(raw.overrideGates),
+    overrideGates: parseOverrides(raw.overrideGates, steps),
   };
-  const config = loadConfig(opts.config);
+  const toStep = parseToStep(raw.toStep, steps);
   const renderer = chooseRenderer(opts);
   if (!opts.dryRun && !opts.yes && !renderer.canPrompt) {
     throw new InputError(
@@ -36,7 +70,6 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
 
   const { createLogger } = await import("../log.js");
   const logger = createLogger(logPath(opts.stack));
-  const { createTarget } = await import("../targets/target.js");
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const listeners: ((e: EngineEvent) => void)[] = [];
@@ -65,11 +98,26 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   const onEarlySignal = () => actions.abort("interrupted during start-up");
   process.once("SIGINT", onEarlySignal);
   process.once("SIGTERM", onEarlySignal);
-  let target: RunTarget;
+  let target: RunTarget | undefined;
+  let run: EksRun;
   try {
-    target = await createTarget(opts, config, { signal: setupAbort.signal, logger, emit: early });
+    const [{ createTarget }, { createEksRun }] = await Promise.all([
+      import("../targets/target.js"),
+      import("../migrations/eks-nodegroups/run-context.js"),
+    ]);
+    target = await createTarget(
+      { target: opts.target, stack: opts.stack, clusterVersion: config.clusterVersion },
+      { signal: setupAbort.signal, logger, emit: early },
+    );
+    run = await createEksRun({
+      target,
+      config,
+      stack: opts.stack,
+      steps: steps.map((s) => ({ id: s.id, title: s.title })),
+    });
   } catch (err) {
     await ink?.close();
+    await target?.close();
     throw setupAbort.signal.aborted ? new AbortedError("interrupted during start-up") : err;
   } finally {
     process.off("SIGINT", onEarlySignal);
@@ -78,18 +126,19 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   const t = target;
 
   engine = new Engine({
-    steps: eksMigrationSteps(config),
-    ctx: t.ctx,
+    steps,
+    ctx: run.ctx,
     infra: t.infra,
-    journal: new Journal(journalPath(opts.stack)),
+    journal: new Journal<MigrationSpec>(journalPath(opts.stack)),
     initialSpec: initialSpec(config),
     stack: opts.stack,
     target: opts.target,
     dryRun: opts.dryRun,
     yes: opts.yes,
     overrideGates: opts.overrideGates,
-    traffic: t.ctx.traffic,
-    summaryExtras: () => (t.reportPath() ? { report: t.reportPath() } : {}),
+    ...(toStep !== undefined ? { toStep } : {}),
+    traffic: run.ctx.traffic,
+    summaryExtras: () => (run.reportPath() ? { report: run.reportPath() } : {}),
   });
   engine.on((e) => {
     // Traffic is recorded in the timeline and the report; the log keeps the transitions.
@@ -103,13 +152,15 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    for (const d of t.preflight) early({ type: "diagnostic", ...d, at: new Date().toISOString() });
+    for (const d of [...t.preflight, ...run.preflight])
+      early({ type: "diagnostic", ...d, at: new Date().toISOString() });
     const result = await running.run();
     return result.exitCode;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await ink?.close();
+    await run.close();
     await t.close();
     logger.flush();
   }

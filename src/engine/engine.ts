@@ -1,36 +1,53 @@
+import { randomUUID } from "node:crypto";
 import { AbortedError, errorMessage, isAbortError } from "./errors.js";
 import type {
+  AwaitingEvent,
   Decision,
   EngineActions,
   EngineEvent,
   EventListener,
   SummaryEvent,
 } from "./events.js";
-import { type Clock, type GateOutcome, runGates } from "./gate-runner.js";
+import { type Clock, type GateOutcome, type GateUpdate, runGates } from "./gate-runner.js";
+import { describeViolations, destructiveReason, intentViolations } from "./intent.js";
 import { type Journal, type JournalState, now, operatorName } from "./journal.js";
-import type { InfraDriver, PreviewResult, TrafficSource } from "./ports.js";
+import type { ActionPreview, InfraDriver, PreviewResult, TrafficSource } from "./ports.js";
+import { resumePoint } from "./resume.js";
 import type { Step, StepStatus } from "./step.js";
 
 // The step engine: a state machine per step (pending → previewing → awaiting-confirmation →
 // applying → verifying → done | failed | rolled-back), driven by data. It never knows what a
-// step does; it previews, asks, applies, verifies, journals, and tells renderers.
+// step does; it previews, checks the preview against the step's intent, asks, applies,
+// verifies, journals, and tells renderers. Every failure — a preview outside the intent, a
+// failed apply or action, gates that do not hold — ends in the same menu: retry, roll back
+// (where something was applied), override (only what the operator named), or stop.
+
+/** The name `--override-gates` takes for a preview outside the step's intent. */
+export const INTENT_OVERRIDE = "intent";
 
 export interface EngineOptions<C, S> {
   steps: Step<C, S>[];
   ctx: C;
   infra: InfraDriver<S>;
   journal: Journal<S>;
-  /** The desired state before the first step (used when the journal has none). */
+  /** The desired state before the first step (used when neither journal nor stack has one). */
   initialSpec: S;
   stack: string;
   target: string;
   dryRun: boolean;
   /** Confirm every step without asking (CI). */
   yes: boolean;
-  /** Allow continuing past failed gates (explicit, journaled, reported). */
-  overrideGates: boolean;
+  /**
+   * Gate ids the operator allows to be overridden when they fail (`intent` for a preview
+   * outside the step's intent). Each use is journaled and reported; with `yes`, a failure of
+   * anything not named stops the run.
+   */
+  overrideGates: readonly string[];
+  /** Stop cleanly (resumable) once this step (1-based) is done. */
+  toStep?: number;
   traffic?: TrafficSource;
   clock?: Clock;
+  runId?: string;
   /** Extra fields for the summary (the report path). */
   summaryExtras?: () => Partial<Pick<SummaryEvent, "report">>;
 }
@@ -42,6 +59,13 @@ export interface RunResult {
 }
 
 type Waiter = { step: string; options: Decision[]; resolve: (d: Decision) => void };
+type StepOutcome<S> = { kind: "done"; spec: S } | { kind: "stopped" };
+/** A failed step: why, the menu, and what an override would pass (each with its reason). */
+type Failure = {
+  reason: string;
+  options: Decision[];
+  overridable: { gate: string; reason: string }[];
+};
 
 export class Engine<C, S> implements EngineActions {
   private readonly listeners = new Set<EventListener>();
@@ -49,8 +73,13 @@ export class Engine<C, S> implements EngineActions {
   private readonly abortController = new AbortController();
   private overrides = 0;
   private readonly user = operatorName();
+  readonly runId: string;
+  /** The step whose traffic boundary (timeline mark) the traffic events count from. */
+  private currentStep: string | undefined;
 
-  constructor(private readonly o: EngineOptions<C, S>) {}
+  constructor(private readonly o: EngineOptions<C, S>) {
+    this.runId = o.runId ?? randomUUID();
+  }
 
   on(listener: EventListener): () => void {
     this.listeners.add(listener);
@@ -83,18 +112,22 @@ export class Engine<C, S> implements EngineActions {
   async run(): Promise<RunResult> {
     const { steps, journal } = this.o;
     const signal = this.abortController.signal;
-    const state: JournalState<S> = this.o.dryRun
-      ? { status: new Map(), overrides: [], records: [] }
-      : journal.read();
-    this.overrides = state.overrides.length;
-    const startIndex = steps.findIndex((s) => state.status.get(s.id) !== "done");
-    const resumeIndex = startIndex === -1 ? steps.length : startIndex;
-    let spec = state.appliedSpec ?? this.o.initialSpec;
+    // A dry run reads where the migration stands too (it previews only what is left), but
+    // writes nothing.
+    const state: JournalState<S> = journal.read();
+    const stackSpec = await this.o.infra.appliedSpec?.(signal);
+    const point = resumePoint(steps, this.o.initialSpec, state, stackSpec);
+    const resumeIndex = point.index;
+    let spec = point.spec;
 
-    const resumed = !this.o.dryRun && state.records.length > 0;
-    const resumeReason = resumed ? this.describeResume(state, resumeIndex) : undefined;
+    this.overrides = state.overrides.length;
+    const resumed = state.records.length > 0 || point.note !== undefined;
+    const resumeReason = resumed
+      ? [this.describeResume(state, resumeIndex), point.note].filter(Boolean).join("; ")
+      : undefined;
     this.emit({
       type: "run",
+      runId: this.runId,
       stack: this.o.stack,
       target: this.o.target,
       dryRun: this.o.dryRun,
@@ -103,7 +136,7 @@ export class Engine<C, S> implements EngineActions {
         index: i + 1,
         title: s.title,
         why: s.why,
-        status: state.status.get(s.id) === "done" ? "done" : "pending",
+        status: i < resumeIndex ? "done" : "pending",
       })),
       ...(resumed && resumeReason
         ? {
@@ -116,16 +149,29 @@ export class Engine<C, S> implements EngineActions {
         : {}),
       at: now(),
     });
+    for (const w of state.warnings ?? [])
+      this.emit({ type: "diagnostic", severity: "warning", message: w, at: now() });
 
-    const unsubscribeTraffic = this.o.traffic?.subscribe((s) =>
-      this.emit({ ...s, type: "traffic", at: new Date(s.at).toISOString() }),
-    );
+    const traffic = this.o.traffic;
+    const unsubscribeTraffic = traffic?.subscribe((s) => {
+      const step = this.currentStep;
+      const since = step ? traffic.since(step) : traffic.total();
+      const total = traffic.total();
+      this.emit({
+        ...s,
+        type: "traffic",
+        at: new Date(s.at).toISOString(),
+        total: { requests: total.requests, ok: total.ok, failed: total.failed },
+        step: { id: step ?? "", requests: since.requests, ok: since.ok, failed: since.failed },
+      });
+    });
 
     let stepsDone = resumeIndex;
     try {
       if (!this.o.dryRun) {
         journal.append({
           type: "run",
+          runId: this.runId,
           at: now(),
           user: this.user,
           target: this.o.target,
@@ -141,6 +187,15 @@ export class Engine<C, S> implements EngineActions {
         if (outcome.kind === "stopped") return this.finish("failed", stepsDone);
         spec = outcome.spec;
         stepsDone = i + 1;
+        if (!this.o.dryRun && this.o.toStep === i + 1 && i + 1 < steps.length) {
+          this.emit({
+            type: "diagnostic",
+            severity: "info",
+            message: `stopped after step ${i + 1} (--to-step); run again to continue with step ${i + 2}`,
+            at: now(),
+          });
+          return this.finish("paused", stepsDone);
+        }
       }
       return this.finish(this.o.dryRun ? "dry-run" : "completed", stepsDone);
     } catch (err) {
@@ -167,7 +222,10 @@ export class Engine<C, S> implements EngineActions {
   private async recover(state: JournalState<S>, resumeIndex: number, spec: S, signal: AbortSignal) {
     const interrupted = this.o.steps[resumeIndex];
     const last = interrupted ? state.status.get(interrupted.id) : undefined;
+    // Without a journal here, nothing says the last update ended cleanly: recover always.
+    const unknown = state.records.length === 0;
     if (
+      unknown ||
       last === "applying" ||
       last === "verifying" ||
       last === "failed" ||
@@ -209,146 +267,221 @@ export class Engine<C, S> implements EngineActions {
     });
   }
 
+  private journalDecision(step: string, decision: Decision) {
+    this.o.journal.append({ type: "decision", at: now(), step, decision, user: this.user });
+  }
+
+  /**
+   * One step, as a loop: preview (checked against the intent) → confirm → apply → verify.
+   * Retry after a refused preview or a failed apply starts over at the preview (a fresh plan,
+   * confirmed again); retry after failed gates watches the gates again.
+   */
   private async runStep(
     step: Step<C, S>,
     index: number,
     spec: S,
     signal: AbortSignal,
-  ): Promise<{ kind: "done"; spec: S } | { kind: "stopped" }> {
+  ): Promise<StepOutcome<S>> {
     const next = step.change ? step.change(spec) : spec;
     this.o.traffic?.mark(step.id);
+    this.currentStep = step.id;
 
-    // Preview
-    this.setStatus(step, index, "previewing");
-    await this.preview(step, next, spec, signal);
-    if (this.o.dryRun) {
-      this.emit({
-        type: "step",
-        step: step.id,
-        index,
-        status: "pending",
-        at: now(),
-        reason: "dry run: nothing applied",
-      });
-      return { kind: "done", spec: next };
-    }
-
-    // Confirm
-    this.setStatus(step, index, "awaiting-confirmation");
-    const decision = this.o.yes
-      ? "skip-confirm"
-      : await this.ask(step.id, "confirm", ["confirm", "stop"], signal);
-    this.o.journal.append({
-      type: "decision",
-      at: now(),
-      step: step.id,
-      decision,
-      user: this.user,
-    });
-    if (decision === "stop") {
-      this.setStatus(step, index, "pending", { reason: "stopped before applying" });
-      return { kind: "stopped" };
-    }
-
-    // Apply, then verify; on failure the operator retries, rolls back, overrides or stops.
-    this.setStatus(step, index, "applying", { spec: next });
-    await this.apply(step, next, spec, signal);
     for (;;) {
-      this.setStatus(step, index, "verifying");
-      const gates = await this.verify(step, next, signal);
-      if (gates.passed) {
-        this.setStatus(step, index, "done", { spec: next });
-        return { kind: "done", spec: next };
-      }
-      const failedGates = gates.results.filter((g) => !g.settled);
-      const reason = failedGates.map((g) => `${g.gate}: ${g.reason}`).join("; ");
-      this.setStatus(step, index, "failed", { reason });
-      const options: Decision[] = [
-        "retry",
-        "rollback",
-        ...(this.o.overrideGates ? (["override"] as const) : []),
-        "stop",
-      ];
-      const d = this.o.yes
-        ? this.o.overrideGates
-          ? "override"
-          : "stop"
-        : await this.ask(step.id, "failure", options, signal);
-      this.o.journal.append({
-        type: "decision",
-        at: now(),
-        step: step.id,
-        decision: d,
-        user: this.user,
-      });
-      if (d === "retry") continue;
-      if (d === "override") {
-        this.overrides++;
-        this.o.journal.append({
-          type: "override",
-          at: now(),
-          step: step.id,
-          gates: failedGates.map((g) => ({ gate: g.gate, reason: g.reason })),
-          user: this.user,
-        });
+      // Preview
+      this.setStatus(step, index, "previewing");
+      const preview = await this.preview(step, next, spec, signal);
+      if (this.o.dryRun) {
         this.emit({
-          type: "diagnostic",
+          type: "step",
           step: step.id,
-          severity: "warning",
-          message: `gates overridden: ${reason}`,
+          index,
+          status: "pending",
           at: now(),
-        });
-        this.setStatus(step, index, "done", {
-          spec: next,
-          reason: "gates overridden (--override-gates)",
+          reason: preview.violations
+            ? `dry run: ${preview.violations}; a run would refuse this step`
+            : "dry run: nothing applied",
         });
         return { kind: "done", spec: next };
       }
-      if (d === "rollback") {
-        await this.rollback(step, index, spec, signal);
+      if (preview.violations) {
+        const d = await this.onFailure(step, index, {
+          reason: preview.violations,
+          options: ["retry", "stop"],
+          overridable: [{ gate: INTENT_OVERRIDE, reason: preview.violations }],
+        });
+        if (d === "retry") continue;
+        if (d !== "override") return this.stopped(step, index, "stopped before applying");
+      }
+
+      // Confirm
+      this.setStatus(step, index, "awaiting-confirmation");
+      const decision = this.o.yes
+        ? "skip-confirm"
+        : await this.ask(step.id, "confirm", ["confirm", "stop"], signal, {
+            ...(preview.destructive
+              ? { destructive: { reason: preview.destructive, confirmWith: String(index) } }
+              : {}),
+          });
+      this.journalDecision(step.id, decision);
+      if (decision === "stop") return this.stopped(step, index, "stopped before applying");
+
+      // Apply; a failed apply or action is a step failure with the same menu as gates.
+      this.setStatus(step, index, "applying", { spec: next });
+      try {
+        await this.apply(step, next, spec, preview.plan, signal);
+      } catch (err) {
+        if (signal.aborted || isAbortError(err)) throw err;
+        const d = await this.onFailure(step, index, {
+          reason: errorMessage(err),
+          options: ["retry", "rollback", "stop"],
+          overridable: [],
+        });
+        if (d === "retry") continue;
+        if (d === "rollback") await this.rollback(step, index, spec, signal);
         return { kind: "stopped" };
       }
-      return { kind: "stopped" };
+
+      // Verify
+      for (;;) {
+        this.setStatus(step, index, "verifying");
+        const gates = await this.verify(step, next, signal);
+        if (gates.passed) {
+          this.setStatus(step, index, "done", { spec: next });
+          return { kind: "done", spec: next };
+        }
+        const failing = gates.results.filter((g) => !g.settled);
+        const d = await this.onFailure(step, index, {
+          reason: describeGates(failing),
+          options: ["retry", "rollback", "stop"],
+          overridable: failing.map((g) => ({ gate: g.gate, reason: g.reason })),
+        });
+        if (d === "retry") continue;
+        if (d === "override") {
+          this.setStatus(step, index, "done", {
+            spec: next,
+            reason: `gates overridden (--override-gates ${failing.map((g) => g.gate).join(",")})`,
+          });
+          return { kind: "done", spec: next };
+        }
+        if (d === "rollback") await this.rollback(step, index, spec, signal);
+        return { kind: "stopped" };
+      }
     }
   }
 
-  private async preview(step: Step<C, S>, next: S, spec: S, signal: AbortSignal) {
+  private stopped(step: Step<C, S>, index: number, reason: string): StepOutcome<S> {
+    this.setStatus(step, index, "pending", { reason });
+    return { kind: "stopped" };
+  }
+
+  /**
+   * A failed step: journal it, then ask (or, with --yes, decide). "override" is offered only
+   * when every failing item was named with --override-gates, and is journaled as such.
+   */
+  private async onFailure(step: Step<C, S>, index: number, f: Failure): Promise<Decision> {
+    this.setStatus(step, index, "failed", { reason: f.reason });
+    const canOverride =
+      f.overridable.length > 0 && f.overridable.every((g) => this.o.overrideGates.includes(g.gate));
+    const options: Decision[] = canOverride
+      ? [...f.options.filter((o) => o !== "stop"), "override", "stop"]
+      : f.options;
+    const d: Decision = this.o.yes
+      ? canOverride
+        ? "override"
+        : "stop"
+      : await this.ask(step.id, "failure", options, this.signal, { reason: f.reason });
+    this.journalDecision(step.id, d);
+    if (d === "override") {
+      this.overrides++;
+      this.o.journal.append({
+        type: "override",
+        at: now(),
+        step: step.id,
+        gates: f.overridable,
+        user: this.user,
+      });
+      this.emit({
+        type: "diagnostic",
+        step: step.id,
+        severity: "warning",
+        message: `overridden (${f.overridable.map((g) => g.gate).join(", ")}): ${f.reason}`,
+        at: now(),
+      });
+    }
+    return d;
+  }
+
+  private async preview(
+    step: Step<C, S>,
+    next: S,
+    spec: S,
+    signal: AbortSignal,
+  ): Promise<{ plan?: string; violations?: string; destructive?: string }> {
+    const none = { create: 0, update: 0, replace: 0, delete: 0 };
     if (step.change) {
       const p: PreviewResult = await this.o.infra.preview(next, {
         signal,
+        dryRun: this.o.dryRun,
         onDiagnostic: (d) => this.emit({ type: "diagnostic", step: step.id, ...d, at: now() }),
       });
       const { same: _same, ...changes } = p.changes;
-      this.emit({ type: "preview", step: step.id, changes, resources: p.resources });
+      const violations = intentViolations(p, step.intent);
+      this.emit({
+        type: "preview",
+        step: step.id,
+        changes,
+        resources: p.resources,
+        ...(step.intent || violations.length
+          ? { intent: { summary: step.intent?.summary ?? "no replace or delete", violations } }
+          : {}),
+        at: now(),
+      });
       if (!this.o.dryRun)
         this.o.journal.append({ type: "preview", at: now(), step: step.id, changes });
-    } else if (step.action) {
-      const a = await step.action.preview(this.o.ctx, spec, signal);
-      const changes = { create: 0, update: 0, replace: 0, delete: 0 };
-      this.emit({ type: "preview", step: step.id, changes, resources: [], action: a });
+      const destructive = destructiveReason(p, undefined);
+      return {
+        ...(p.plan ? { plan: p.plan } : {}),
+        ...(violations.length ? { violations: describeViolations(violations) } : {}),
+        ...(destructive ? { destructive } : {}),
+      };
+    }
+    if (step.action) {
+      const a: ActionPreview = await step.action.preview(this.o.ctx, spec, signal);
+      this.emit({
+        type: "preview",
+        step: step.id,
+        changes: none,
+        resources: [],
+        action: a,
+        at: now(),
+      });
       if (!this.o.dryRun)
         this.o.journal.append({
           type: "preview",
           at: now(),
           step: step.id,
-          changes,
+          changes: none,
           summary: a.summary,
         });
-    } else {
-      this.emit({
-        type: "preview",
-        step: step.id,
-        changes: { create: 0, update: 0, replace: 0, delete: 0 },
-        resources: [],
-      });
+      const destructive = destructiveReason(undefined, a);
+      return destructive ? { destructive } : {};
     }
+    this.emit({ type: "preview", step: step.id, changes: none, resources: [], at: now() });
+    return {};
   }
 
-  private async apply(step: Step<C, S>, next: S, spec: S, signal: AbortSignal) {
+  private async apply(
+    step: Step<C, S>,
+    next: S,
+    spec: S,
+    plan: string | undefined,
+    signal: AbortSignal,
+  ) {
     if (step.change) {
       await this.o.infra.apply(next, {
         signal,
-        onProgress: (p) => this.emit({ type: "progress", step: step.id, ...p }),
+        ...(plan ? { plan } : {}),
+        onProgress: (p) => this.emit({ type: "progress", step: step.id, ...p, at: now() }),
         onDiagnostic: (d) => this.emit({ type: "diagnostic", step: step.id, ...d, at: now() }),
       });
     }
@@ -360,6 +493,7 @@ export class Engine<C, S> implements EngineActions {
           done: p.done,
           total: p.total,
           message: p.message,
+          at: now(),
         }),
       );
       this.o.journal.append({
@@ -404,7 +538,7 @@ export class Engine<C, S> implements EngineActions {
     if (step.change) {
       await this.o.infra.apply(previous, {
         signal,
-        onProgress: (p) => this.emit({ type: "progress", step: step.id, ...p }),
+        onProgress: (p) => this.emit({ type: "progress", step: step.id, ...p, at: now() }),
       });
     } else if (step.action?.undo) {
       const out = await step.action.undo(this.o.ctx, previous, signal);
@@ -427,6 +561,7 @@ export class Engine<C, S> implements EngineActions {
     kind: "confirm" | "failure",
     options: Decision[],
     signal: AbortSignal,
+    extra: Pick<AwaitingEvent, "destructive" | "reason"> = {},
   ): Promise<Decision> {
     return new Promise<Decision>((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
@@ -443,18 +578,14 @@ export class Engine<C, S> implements EngineActions {
           resolve(d);
         },
       };
-      this.emit({ type: "awaiting", step, kind, options, at: now() });
+      this.emit({ type: "awaiting", step, kind, options, ...extra, at: now() });
     });
   }
 
   private async finish(result: SummaryEvent["result"], stepsDone: number): Promise<RunResult> {
-    const traffic = this.o.traffic;
-    if (result === "aborted" || result === "failed") {
-      if (traffic?.running) await traffic.stop().catch(() => undefined);
-    }
     if (!this.o.dryRun && result !== "dry-run")
       this.o.journal.append({ type: "end", at: now(), result });
-    const t = traffic?.total() ?? { requests: 0, ok: 0, failed: 0 };
+    const t = this.o.traffic?.total() ?? { requests: 0, ok: 0, failed: 0 };
     this.emit({
       type: "summary",
       result,
@@ -465,7 +596,25 @@ export class Engine<C, S> implements EngineActions {
       at: now(),
     });
     const exitCode =
-      result === "completed" || result === "dry-run" ? 0 : result === "aborted" ? 130 : 1;
+      result === "completed" || result === "dry-run" || result === "paused"
+        ? 0
+        : result === "aborted"
+          ? 130
+          : 1;
     return { result, stepsDone, exitCode };
   }
+}
+
+/**
+ * Why gates failed, naming only the gates whose condition does not hold; a gate that holds
+ * but not yet for its whole window is said to be so (it did not fail).
+ */
+function describeGates(failing: GateUpdate[]): string {
+  return failing
+    .map((g) =>
+      g.passed
+        ? `${g.gate}: holds, but not yet for its whole window (${g.reason})`
+        : `${g.gate}: ${g.reason}`,
+    )
+    .join("; ");
 }

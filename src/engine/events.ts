@@ -13,6 +13,8 @@ import type { StepStatus } from "./step.js";
 
 export interface RunEvent {
   type: "run";
+  /** Unique per invocation; the journal's run record carries the same id. */
+  runId: string;
   stack: string;
   target: string;
   dryRun: boolean;
@@ -37,11 +39,22 @@ export interface PreviewEvent {
   resources: ResourceChange[];
   /** Set for action steps (drain, delete nodes, traffic). */
   action?: ActionPreview;
+  /** What the step may change, and the changes of this preview outside it (refused). */
+  intent?: { summary: string; violations: IntentViolation[] };
+  at: string;
+}
+
+export interface IntentViolation {
+  urn: string;
+  name: string;
+  type: string;
+  op: ResourceChange["op"];
 }
 
 export interface ProgressEvent extends ApplyProgress {
   type: "progress";
   step: string;
+  at: string;
 }
 
 export interface GateEvent {
@@ -71,21 +84,50 @@ export interface AwaitingEvent {
   /** confirm: apply this step? failure: the step failed, what now? */
   kind: "confirm" | "failure";
   options: Decision[];
+  /**
+   * Set when confirming would replace or delete resources or remove capacity (drain, delete
+   * nodes): a renderer asks for a second, typed confirmation of `confirmWith`.
+   */
+  destructive?: { reason: string; confirmWith: string };
+  /** For kind "failure": why the step failed (gates, the action's error, an intent check). */
+  reason?: string;
   at: string;
 }
 
+export interface TrafficCounts {
+  requests: number;
+  ok: number;
+  failed: number;
+}
+
+/**
+ * One second of traffic plus the timeline's own running totals, so renderers display and
+ * never re-sum; `step` counts from the same boundary (timeline mark) as the traffic gate.
+ */
 export interface TrafficEvent extends Omit<TrafficSample, "at"> {
   type: "traffic";
   at: string;
+  total: TrafficCounts;
+  step: TrafficCounts & { id: string };
 }
 
 export interface SummaryEvent {
   type: "summary";
-  result: "completed" | "failed" | "aborted" | "dry-run";
+  /** paused: stopped cleanly after `--to-step` (resumable). */
+  result: "completed" | "failed" | "aborted" | "dry-run" | "paused";
   stepsDone: number;
   requests: { total: number; ok: number; failed: number };
   report?: string;
   overrides: number;
+  at: string;
+}
+
+/** An error that ends the command (before or during the run); JSON mode prints it on stdout. */
+export interface ErrorEvent {
+  type: "error";
+  message: string;
+  hint?: string;
+  exitCode: number;
   at: string;
 }
 
@@ -98,7 +140,8 @@ export type EngineEvent =
   | DiagnosticEvent
   | AwaitingEvent
   | TrafficEvent
-  | SummaryEvent;
+  | SummaryEvent
+  | ErrorEvent;
 
 export type EventListener = (e: EngineEvent) => void;
 

@@ -20,6 +20,8 @@ import type { StepStatus } from "./step.js";
 export type JournalRecord<S = unknown> =
   | {
       type: "run";
+      /** The engine's run id (absent in journals written before it existed). */
+      runId?: string;
       at: string;
       user: string;
       target: string;
@@ -54,7 +56,7 @@ export type JournalRecord<S = unknown> =
   | { type: "action"; at: string; step: string; summary: string; details?: Record<string, unknown> }
   | { type: "recovery"; at: string; actions: string[] }
   | { type: "error"; at: string; step?: string; message: string }
-  | { type: "end"; at: string; result: "completed" | "failed" | "aborted" };
+  | { type: "end"; at: string; result: "completed" | "failed" | "aborted" | "paused" };
 
 export interface JournalState<S = unknown> {
   /** Last status per step id. */
@@ -65,6 +67,8 @@ export interface JournalState<S = unknown> {
   applyingSpec?: S;
   overrides: Extract<JournalRecord<S>, { type: "override" }>[];
   records: JournalRecord<S>[];
+  /** What reading noticed but could continue past (a torn final line). */
+  warnings?: string[];
 }
 
 export function operatorName(): string {

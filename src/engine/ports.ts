@@ -37,6 +37,11 @@ export interface PreviewResult {
   changes: ChangeCounts;
   /** Only resources that change (op ≠ same). */
   resources: ResourceChange[];
+  /**
+   * An opaque handle to the update plan this preview saved; `apply` given it runs exactly
+   * that plan and fails rather than doing anything the preview did not show.
+   */
+  plan?: string;
 }
 
 export interface ApplyProgress {
@@ -63,14 +68,26 @@ export interface Diagnostic {
 }
 
 export interface InfraDriver<S> {
+  /**
+   * The desired state last applied, as recorded with the stack itself (not this machine), or
+   * undefined when the stack does not exist yet: any machine can resume from it.
+   */
+  appliedSpec?(signal: AbortSignal): Promise<S | undefined>;
   preview(
     spec: S,
-    opts: { signal: AbortSignal; onDiagnostic?: (d: Diagnostic) => void },
+    opts: {
+      signal: AbortSignal;
+      onDiagnostic?: (d: Diagnostic) => void;
+      /** A dry run: change nothing anywhere (no stack is created in the backend). */
+      dryRun?: boolean;
+    },
   ): Promise<PreviewResult>;
   apply(
     spec: S,
     opts: {
       signal: AbortSignal;
+      /** The plan of the preview the operator approved (PreviewResult.plan). */
+      plan?: string;
       onProgress?: (p: ApplyProgress) => void;
       onDiagnostic?: (d: Diagnostic) => void;
     },

@@ -1,4 +1,10 @@
-import type { ActionOutcome, ActionPreview, ActionProgress, Probe } from "./ports.js";
+import type {
+  ActionOutcome,
+  ActionPreview,
+  ActionProgress,
+  Probe,
+  ResourceChange,
+} from "./ports.js";
 
 // A step is data. The engine runs a list of these and knows nothing about what they do.
 // `C` is the context the runbook builds (clients, traffic source, outputs, …); `S` is the
@@ -27,6 +33,16 @@ export interface StepAction<C, S> {
   undo?: (ctx: C, spec: S, signal: AbortSignal) => Promise<ActionOutcome>;
 }
 
+/**
+ * What a Pulumi step may change. A preview with a change the intent does not allow is shown,
+ * named and refused before confirmation (a typo in a program never reaches "apply").
+ */
+export interface StepIntent {
+  /** One line for the operator: "creates group new and its dependents; updates nothing else". */
+  summary: string;
+  allows(change: ResourceChange): boolean;
+}
+
 export interface Step<C, S> {
   id: string;
   title: string;
@@ -34,6 +50,8 @@ export interface Step<C, S> {
   why: string;
   /** A Pulumi step: the desired state after it. Pure. */
   change?: (spec: S) => S;
+  /** For a Pulumi step: the changes it may make (checked against every preview). */
+  intent?: StepIntent;
   /** A cluster/traffic operation. */
   action?: StepAction<C, S>;
   gates: GateDef<C, S>[];

@@ -5,6 +5,7 @@ import type {
   EngineEvent,
   LocalWorkspace,
   OutputMap,
+  PulumiCommand,
   PulumiFn,
   Stack,
 } from "@pulumi/pulumi/automation/index.js";
@@ -18,16 +19,9 @@ import type {
   RecoveryReport,
 } from "../engine/ports.js";
 import { PreviewCollector, ProgressTracker, toDiagnostic, urnName } from "./engine-events.js";
-import { MOTO_ENDPOINT_ENV } from "./local-env.js";
 import { mapPulumiError } from "./pulumi-errors.js";
 import type { MigrationSpec } from "./spec.js";
-import {
-  ensureLocalStackDirs,
-  ensurePassphraseFile,
-  findStackLocks,
-  type LocalStackPaths,
-  localStackPaths,
-} from "./stack-files.js";
+import type { StackLock } from "./stack-files.js";
 import { validateSpec } from "./validate-spec.js";
 
 export { validateSpec };
@@ -42,47 +36,39 @@ export const SPEC_CONFIG_KEY = `${PROJECT_NAME}:spec`;
 /** Outputs holding secrets: redacted in outputs(); read them with secretOutput(). */
 export const REDACTED = "[secret]";
 
-interface CommonOptions {
+/**
+ * Everything that differs between targets, decided once by the target's builder
+ * (src/targets/): where the workspace and backend are, which CLI runs, with which
+ * environment, and which program describes the desired state.
+ */
+export interface PulumiDriverOptions {
   /** Stack name. */
   stack: string;
-  /** Environment of every Pulumi run (PATH with node, PULUMI_HOME, …); defaults below. */
-  env?: Record<string, string>;
-  /** Upper bounds; the caller's AbortSignal can end any operation sooner. */
-  previewTimeoutMs?: number;
-  applyTimeoutMs?: number;
-}
-
-export interface LocalInfraOptions extends CommonOptions {
-  target: "local";
-  /** Holds the file backend, the passphrase file (0600) and the Pulumi workspace. */
-  stateDir: string;
-  /** The ASG cluster tag; must be the sandbox's name (its node-group controller filters on it). */
-  clusterName?: string;
-  kubeconfigPath: string;
-  motoEndpoint: string;
-  region?: string;
-  /** An AMI moto knows. */
-  imageId?: string;
-  /** Directory holding bin/pulumi (default: the pinned toolchain's). */
-  pulumiRoot?: string;
-  /** See LocalProgramOptions; defaults: true, 120 s, false. */
-  awaitLoadBalancer?: boolean;
-  loadBalancerTimeoutSeconds?: number;
-  awaitIngress?: boolean;
-}
-
-export interface AwsInfraOptions extends CommonOptions {
-  target: "aws";
-  /** Where Pulumi.yaml and Pulumi.<stack>.yaml live (keep it stable across runs). */
+  /** The target's name, for error messages and hints ("local", "aws"). */
+  target: string;
+  /** Where Pulumi.yaml and Pulumi.<stack>.yaml live (stable across runs). */
   workDir: string;
-  /** Sets `aws:region` when given; otherwise the stack's or the environment's region. */
-  region?: string;
-  /** EKS cluster name; default `eks-runbook-<stack>`. */
-  clusterName?: string;
-  adminPrincipalArns?: string[];
+  /** A backend of the runbook's own (the local target's file backend); undefined: the operator's. */
+  backendUrl?: string;
+  /** Environment of every Pulumi run; exactly this, nothing inherited. */
+  env: Record<string, string>;
+  /** The Pulumi CLI to run. */
+  pulumiCommand: () => Promise<PulumiCommand>;
+  /** Runs once before the workspace opens (state dirs, the passphrase file). */
+  prepare?: () => Promise<void>;
+  /** Stack config set whenever the stack is created or selected for an update (aws:region). */
+  stackConfig?: Record<string, string>;
+  /**
+   * The backend's update locks of this stack, where the driver can read them (the file
+   * backend); a recovery refuses a live one and clears a stale one.
+   */
+  findLocks?: () => Promise<StackLock[]>;
+  /** The Pulumi program for a desired state. */
+  program: (spec: MigrationSpec) => PulumiFn;
+  /** Upper bounds; the caller's AbortSignal can end any operation sooner. */
+  previewTimeoutMs: number;
+  applyTimeoutMs: number;
 }
-
-export type InfraOptions = LocalInfraOptions | AwsInfraOptions;
 
 type Automation = typeof import("@pulumi/pulumi/automation/index.js");
 
@@ -91,7 +77,7 @@ function loadAutomation(): Promise<Automation> {
 }
 
 /** The node_modules that holds @pulumi/pulumi: dynamic providers resolve modules there. */
-function nodeModulesDir(): string {
+export function nodeModulesDir(): string {
   const pkg = createRequire(import.meta.url).resolve("@pulumi/pulumi/package.json");
   return resolve(dirname(pkg), "..", "..");
 }
@@ -107,19 +93,11 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
   private queue: Promise<unknown> = Promise.resolve();
   /** The last preview's step count per spec: the total of the next apply's progress. */
   private lastPreview: { key: string; total: number } | undefined;
-  private readonly paths: LocalStackPaths | undefined;
 
-  constructor(private readonly opts: InfraOptions) {
-    this.paths = opts.target === "local" ? localStackPaths(resolve(opts.stateDir)) : undefined;
-  }
+  constructor(private readonly opts: PulumiDriverOptions) {}
 
   get stackName(): string {
     return this.opts.stack;
-  }
-
-  get clusterName(): string {
-    const o = this.opts;
-    return o.clusterName ?? (o.target === "local" ? o.stack : `eks-runbook-${o.stack}`);
   }
 
   // ── InfraDriver ──────────────────────────────────────────────────────────────────
@@ -169,7 +147,7 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
         errors,
         (signal) =>
           stack.up({
-            program: this.program(valid),
+            program: this.opts.program(valid),
             signal,
             onEvent: (e) => {
               tracker.add(e);
@@ -197,8 +175,8 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
       const stack = await this.openStack(signal, "recovery");
       if (!stack) return { actions };
       let needsRefresh = false;
-      if (this.paths) {
-        const locks = await findStackLocks(this.paths.backendDir, PROJECT_NAME, this.opts.stack);
+      if (this.opts.findLocks) {
+        const locks = await this.opts.findLocks();
         const live = locks.find((l) => l.live);
         if (live) {
           throw new RunbookError(
@@ -233,7 +211,7 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
       // language host); the program itself is not run by a refresh.
       const applied = await this.readSpec(stack, signal);
       (stack.workspace as LocalWorkspace).program = applied
-        ? this.program(applied)
+        ? this.opts.program(applied)
         : async () => ({});
       await this.guard("refresh", signal, this.previewTimeout(), errors, (s) =>
         stack.refresh({
@@ -304,7 +282,7 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
       const applied = await this.readSpec(stack, opts.signal);
       // Inline destroy runs the program's providers in-process, like refresh in recover().
       (stack.workspace as LocalWorkspace).program = applied
-        ? this.program(applied)
+        ? this.opts.program(applied)
         : async () => ({});
       const state = await this.guard("export", opts.signal, undefined, [], () =>
         stack.exportStack(),
@@ -357,7 +335,7 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
     const errors: string[] = [];
     await this.guard("preview", signal, this.previewTimeout(), errors, (s) =>
       stack.preview({
-        program: this.program(spec),
+        program: this.opts.program(spec),
         diff: true,
         signal: s,
         onEvent: (e) => {
@@ -383,12 +361,11 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
   }
 
   private previewTimeout(): number {
-    return this.opts.previewTimeoutMs ?? (this.opts.target === "local" ? 5 * 60_000 : 20 * 60_000);
+    return this.opts.previewTimeoutMs;
   }
 
   private applyTimeout(): number {
-    // An EKS cluster alone takes ~15 minutes; a local update takes seconds to a minute.
-    return this.opts.applyTimeoutMs ?? (this.opts.target === "local" ? 10 * 60_000 : 90 * 60_000);
+    return this.opts.applyTimeoutMs;
   }
 
   /** Operations on one stack never overlap (the CLI would refuse: the stack is locked). */
@@ -423,96 +400,24 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
     }
   }
 
-  private program(spec: MigrationSpec): PulumiFn {
-    const o = this.opts;
-    const clusterName = this.clusterName;
-    if (o.target === "local") {
-      return async () => {
-        const [{ localProgram }, { MOTO_DEFAULT_AMI, MOTO_REGION }] = await Promise.all([
-          import("./local-program.js"),
-          import("../sandbox/moto.js"),
-        ]);
-        return localProgram(spec, {
-          clusterName,
-          kubeconfigPath: resolve(o.kubeconfigPath),
-          region: o.region ?? MOTO_REGION,
-          imageId: o.imageId ?? MOTO_DEFAULT_AMI,
-          awaitLoadBalancer: o.awaitLoadBalancer ?? true,
-          loadBalancerTimeoutSeconds: o.loadBalancerTimeoutSeconds ?? 120,
-          awaitIngress: o.awaitIngress ?? false,
-        });
-      };
-    }
-    return async () => {
-      const { awsProgram } = await import("./aws-program.js");
-      return awsProgram(spec, { clusterName, adminPrincipalArns: o.adminPrincipalArns });
-    };
-  }
-
-  private async environment(): Promise<Record<string, string>> {
-    const o = this.opts;
-    let env: Record<string, string>;
-    if (o.env) {
-      env = { ...o.env };
-    } else if (o.target === "local") {
-      const { pulumiEnv } = await import("../sandbox/toolchain.js");
-      env = pulumiEnv();
-    } else {
-      env = {};
-      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-    }
-    env.PULUMI_SKIP_UPDATE_CHECK = "true";
-    if (o.target === "local" && this.paths) {
-      // Our passphrase file, never one from the operator's environment.
-      delete env.PULUMI_CONFIG_PASSPHRASE;
-      env.PULUMI_CONFIG_PASSPHRASE_FILE = this.paths.passphraseFile;
-      env.PULUMI_BACKEND_URL = `file://${this.paths.backendDir}`;
-      env[MOTO_ENDPOINT_ENV] = o.motoEndpoint;
-      env.NODE_PATH = [nodeModulesDir(), env.NODE_PATH].filter(Boolean).join(":");
-    }
-    return env;
-  }
-
   private openWorkspace(signal: AbortSignal): Promise<LocalWorkspace> {
     this.workspace ??= this.guard("start", signal, undefined, [], async () => {
       const auto = await loadAutomation();
       const o = this.opts;
-      const envVars = await this.environment();
-      if (o.target === "local" && this.paths) {
-        await ensureLocalStackDirs(this.paths);
-        await ensurePassphraseFile(this.paths.passphraseFile);
-        let pulumiCommand: Awaited<ReturnType<typeof auto.PulumiCommand.get>>;
-        if (o.pulumiRoot) {
-          pulumiCommand = await auto.PulumiCommand.get({ root: o.pulumiRoot });
-        } else {
-          // The pinned CLI, version-checked (a PrerequisiteError naming the setup otherwise).
-          const [{ localPulumiCommand }, { toolchain }] = await Promise.all([
-            import("../sandbox/pulumi-command.js"),
-            import("../sandbox/toolchain.js"),
-          ]);
-          pulumiCommand = await localPulumiCommand(toolchain());
-        }
-        return auto.LocalWorkspace.create({
-          workDir: this.paths.workDir,
-          pulumiHome: envVars.PULUMI_HOME,
-          pulumiCommand,
-          envVars,
-          projectSettings: {
-            name: PROJECT_NAME,
-            runtime: "nodejs",
-            backend: { url: `file://${this.paths.backendDir}` },
-          },
-        });
-      }
-      // The operator's own `pulumi` (from PATH) and backend.
-      const pulumiCommand = await auto.PulumiCommand.get();
-      const workDir = resolve((o as AwsInfraOptions).workDir);
-      await mkdir(workDir, { recursive: true });
+      await o.prepare?.();
+      const envVars: Record<string, string> = { ...o.env, PULUMI_SKIP_UPDATE_CHECK: "true" };
+      const workDir = resolve(o.workDir);
+      await mkdir(workDir, { recursive: true, mode: 0o700 });
       return auto.LocalWorkspace.create({
         workDir,
-        pulumiCommand,
+        pulumiCommand: await o.pulumiCommand(),
         envVars,
-        projectSettings: { name: PROJECT_NAME, runtime: "nodejs" },
+        ...(envVars.PULUMI_HOME ? { pulumiHome: envVars.PULUMI_HOME } : {}),
+        projectSettings: {
+          name: PROJECT_NAME,
+          runtime: "nodejs",
+          ...(o.backendUrl ? { backend: { url: o.backendUrl } } : {}),
+        },
       });
     });
     // A failed start (missing CLI) must not stick: the next call tries again.
@@ -529,12 +434,8 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
     const stack = await this.guard(operation, signal, undefined, [], () =>
       auto.Stack.createOrSelect(this.opts.stack, ws),
     );
-    const o = this.opts;
-    if (o.target === "aws" && o.region) {
-      const region = o.region;
-      await this.guard(operation, signal, undefined, [], () =>
-        stack.setConfig("aws:region", { value: region }),
-      );
+    for (const [key, value] of Object.entries(this.opts.stackConfig ?? {})) {
+      await this.guard(operation, signal, undefined, [], () => stack.setConfig(key, { value }));
     }
     return stack;
   }
@@ -571,8 +472,4 @@ function pendingOperations(deployment: unknown): PendingOperation[] {
       | undefined
   )?.pending_operations;
   return (ops ?? []).map((p) => ({ type: p.type ?? "operation", urn: p.resource?.urn ?? "?" }));
-}
-
-export function createInfraDriver(opts: InfraOptions): PulumiInfraDriver {
-  return new PulumiInfraDriver(opts);
 }

@@ -6,7 +6,7 @@ import { AbortedError, PrerequisiteError, RunbookError } from "../engine/errors.
 // has it).
 
 export interface PulumiErrorContext {
-  target: "local" | "aws";
+  target: string;
   stack: string;
   /** What was running: "preview", "update", "refresh", … */
   operation: string;

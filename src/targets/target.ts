@@ -1,29 +1,25 @@
-import type { RunOptions } from "../cli/options.js";
+import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EngineEvent } from "../engine/events.js";
-import type { ApplyProgress, Diagnostic, InfraDriver } from "../engine/ports.js";
-import type { MigrationSpec } from "../infra/spec.js";
+import type { Diagnostic } from "../engine/ports.js";
+import type { PulumiInfraDriver } from "../infra/pulumi-driver.js";
+import type { KubeClients } from "../kube/clients.js";
 import type { Logger } from "../log.js";
-import type { RunbookConfig } from "../migrations/eks-nodegroups/config.js";
-import type { EksContext } from "../migrations/eks-nodegroups/context.js";
 
-// A target is everything the runbook needs from one world (AWS or the local sandbox):
-// the infra driver, the probes/ops/traffic context, preflight findings and cleanup.
+// A target is one world a runbook can act on — AWS, or the local sandbox — decided once at
+// the entry. Its builder hands back what every runbook needs from that world: the Pulumi
+// driver (backend, secrets, environment, tools), the cluster's clients, the Auto Scaling
+// API, and what preflight found. Runbooks build their probes, ops and traffic on top.
 
-/** The infra driver plus what only the CLI's own commands need. */
-export interface TargetInfra extends InfraDriver<MigrationSpec> {
-  /** URNs of every resource in the stack. */
-  resourceUrns(signal: AbortSignal): Promise<string[]>;
-  destroy(opts: {
-    signal: AbortSignal;
-    onProgress?: (p: ApplyProgress) => void;
-  }): Promise<{ deleted: number }>;
-}
+export type TargetName = "local" | "aws";
 
 export interface RunTarget {
-  ctx: EksContext;
-  infra: TargetInfra;
+  name: TargetName;
+  infra: PulumiInfraDriver;
+  /** Kubernetes clients; on AWS they exist only once the cluster does (after step 1). */
+  kube(signal: AbortSignal): Promise<KubeClients>;
+  asg: AutoScalingClient;
+  /** What the target's preflight found (versions, endpoints, warnings). */
   preflight: Diagnostic[];
-  reportPath(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -33,11 +29,18 @@ export interface TargetDeps {
   emit: (e: EngineEvent) => void;
 }
 
-export async function createTarget(
-  opts: RunOptions,
-  config: RunbookConfig,
-  deps: TargetDeps,
-): Promise<RunTarget> {
-  const { createRunTarget } = await import("./create-run-target.js");
-  return createRunTarget(opts, config, deps);
+export interface TargetRequest {
+  target: TargetName;
+  stack: string;
+  /** The control plane's Kubernetes minor the runbook expects ("1.33"). */
+  clusterVersion: string;
+}
+
+export async function createTarget(req: TargetRequest, deps: TargetDeps): Promise<RunTarget> {
+  if (req.target === "local") {
+    const { createLocalTarget } = await import("./local.js");
+    return createLocalTarget(req, deps);
+  }
+  const { createAwsTarget } = await import("./aws.js");
+  return createAwsTarget(req, deps);
 }

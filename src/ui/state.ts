@@ -88,7 +88,6 @@ export function reduce(s: ScreenState, e: EngineEvent, now = Date.now()): Screen
           : {}),
         ...(e.status === "verifying" ? { gates: {} } : {}),
       }));
-      const stepChanged = s.current !== e.step;
       return {
         ...next,
         current: e.step,
@@ -98,9 +97,6 @@ export function reduce(s: ScreenState, e: EngineEvent, now = Date.now()): Screen
           e.status !== "failed"
             ? undefined
             : s.awaiting,
-        traffic: stepChanged
-          ? { ...next.traffic, step: { requests: 0, ok: 0, failed: 0 }, stepId: e.step }
-          : next.traffic,
       };
     }
     case "preview":
@@ -138,26 +134,30 @@ export function reduce(s: ScreenState, e: EngineEvent, now = Date.now()): Screen
         p50Ms: e.p50Ms,
         p99Ms: e.p99Ms,
       };
+      // Totals come from the timeline itself (the same numbers and step boundary the gates
+      // use); only the per-class breakdown of failures is accumulated here.
       const errors = { ...s.traffic.errors };
       for (const [k, n] of Object.entries(e.errors)) errors[k] = (errors[k] ?? 0) + n;
-      const add = (a: TrafficView["total"]) => ({
-        requests: a.requests + e.requests,
-        ok: a.ok + e.ok,
-        failed: a.failed + e.failed,
-      });
+      const { id: stepId, ...step } = e.step;
       return {
         ...s,
         traffic: {
           ...s.traffic,
           samples: [...s.traffic.samples, sample].slice(-SAMPLE_HISTORY),
           errors,
-          total: add(s.traffic.total),
-          step: add(s.traffic.step),
+          total: e.total,
+          step,
+          stepId,
         },
       };
     }
     case "summary":
       return { ...s, summary: e, awaiting: undefined };
+    case "error":
+      return {
+        ...s,
+        diagnostics: [...s.diagnostics, `error: ${e.message}`].slice(-MESSAGES_PER_STEP),
+      };
   }
 }
 

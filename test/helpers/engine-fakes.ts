@@ -4,6 +4,7 @@ import type {
   PreviewResult,
   Probe,
   ProbeResult,
+  ResourceChange,
   TrafficSample,
   TrafficSource,
   TrafficStats,
@@ -20,6 +21,8 @@ export class FakeInfra implements InfraDriver<MigrationSpec> {
   failApply?: Error;
   blockApply?: Promise<void>;
   current: MigrationSpec | undefined;
+  /** Extra changes every preview shows (a replace the step's intent does not name). */
+  previewExtra: ResourceChange[] = [];
 
   async appliedSpec() {
     return this.current;
@@ -44,6 +47,7 @@ export class FakeInfra implements InfraDriver<MigrationSpec> {
           diffs: [{ path: "spec.affinity", kind: "update", old: "t3.2xlarge", new: "c5.4xlarge" }],
           replaceKeys: [],
         },
+        ...this.previewExtra,
       ],
     };
   }

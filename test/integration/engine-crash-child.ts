@@ -55,7 +55,7 @@ const engine = new Engine({
   target: "local",
   dryRun: false,
   yes: true,
-  overrideGates: false,
+  overrideGates: [],
   traffic: new FakeTraffic(),
 });
 const result = await engine.run();

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PrerequisiteError } from "../../src/engine/errors.js";
-import { createInfraDriver } from "../../src/infra/pulumi-driver.js";
 import { DEFAULT_SPEC } from "../../src/infra/spec-steps.js";
 import { pulumiEnv, toolchain } from "../../src/sandbox/toolchain.js";
+import { createInfraDriver } from "../../src/targets/infra-driver.js";
 import { requireForTest } from "../helpers/sandbox.js";
 
 // The aws target cannot run here (no AWS), but its driver can fail the way an operator's
@@ -33,7 +33,11 @@ afterAll(async () => {
 describe("aws target prerequisites", () => {
   it("no pulumi on PATH: a prerequisite error that says to install it", async () => {
     process.env.PATH = tc.nodeBinDir;
-    const driver = createInfraDriver({ target: "aws", stack: "dev", workDir: join(tmp, "a") });
+    const driver = await createInfraDriver({
+      target: "aws",
+      stack: "dev",
+      workDir: join(tmp, "a"),
+    });
     const err = await driver.preview(DEFAULT_SPEC, { signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PrerequisiteError);
     expect((err as PrerequisiteError).message).toBe("the Pulumi CLI is missing or unusable");
@@ -50,7 +54,7 @@ describe("aws target prerequisites", () => {
       PULUMI_CONFIG_PASSPHRASE: "infra-aws-test",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     };
-    const driver = createInfraDriver({
+    const driver = await createInfraDriver({
       target: "aws",
       stack: "dev",
       workDir: join(tmp, "b"),

@@ -12,12 +12,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AbortedError, ExitCode, InputError } from "../../src/engine/errors.js";
 import type { ApplyProgress, PreviewResult } from "../../src/engine/ports.js";
-import {
-  createInfraDriver,
-  type LocalInfraOptions,
-  type PulumiInfraDriver,
-  REDACTED,
-} from "../../src/infra/pulumi-driver.js";
+import { type PulumiInfraDriver, REDACTED } from "../../src/infra/pulumi-driver.js";
 import type { MigrationSpec } from "../../src/infra/spec.js";
 import { stepSpecs } from "../../src/infra/spec-steps.js";
 import { findStackLocks, localStackPaths } from "../../src/infra/stack-files.js";
@@ -26,6 +21,7 @@ import { type AgentHandle, startAgent } from "../../src/sandbox/agent.js";
 import { SANDBOX_COMPONENTS } from "../../src/sandbox/doctor.js";
 import { MOTO_CREDENTIALS, MOTO_REGION } from "../../src/sandbox/moto.js";
 import { toolchain } from "../../src/sandbox/toolchain.js";
+import { createInfraDriver, type LocalInfraOptions } from "../../src/targets/infra-driver.js";
 import { requireForTest, startTestSandbox, type TestSandbox } from "../helpers/sandbox.js";
 import { freePort } from "./infra-helpers.js";
 
@@ -174,7 +170,7 @@ beforeAll(async () => {
     kubeconfigPath: sb.info.kubeconfigPath,
     motoEndpoint: sb.info.motoEndpoint,
   };
-  driver = createInfraDriver(options);
+  driver = await createInfraDriver(options);
   asg = new AutoScalingClient({
     region: MOTO_REGION,
     endpoint: sb.info.motoEndpoint,
@@ -198,7 +194,7 @@ afterAll(async () => {
 describe("the local target through the Automation API", () => {
   it("an invalid spec never reaches Pulumi: typed error naming the field, nothing created", async () => {
     const bad = { ...steps.provision, nginx: { replicas: 3, instanceTypes: ["m5.large"] } };
-    const fresh = createInfraDriver({ ...options, stateDir: join(stateDir, "never") });
+    const fresh = await createInfraDriver({ ...options, stateDir: join(stateDir, "never") });
     const err = await fresh.preview(bad, { signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).exitCode).toBe(ExitCode.badInput);
@@ -333,7 +329,7 @@ describe("the local target through the Automation API", () => {
     ]);
 
     // When: a new process recovers.
-    const restarted = createInfraDriver(options);
+    const restarted = await createInfraDriver(options);
     const report = await restarted.recover(signal);
 
     // Then: it says what it did, the stack is clean, and the interrupted step applies.

@@ -19,8 +19,9 @@ function setup(
   over: Partial<{
     yes: boolean;
     dryRun: boolean;
-    overrideGates: boolean;
+    overrideGates: string[];
     journalPath: string;
+    toStep: number;
   }> = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), "engine-"));
@@ -38,7 +39,8 @@ function setup(
     target: "local",
     dryRun: over.dryRun ?? false,
     yes: over.yes ?? true,
-    overrideGates: over.overrideGates ?? false,
+    overrideGates: over.overrideGates ?? [],
+    ...(over.toStep !== undefined ? { toStep: over.toStep } : {}),
     traffic,
   });
   const events: EngineEvent[] = [];
@@ -182,7 +184,7 @@ describe("engine", () => {
   });
 
   it("continues past failed gates only with --override-gates, and journals the override", async () => {
-    const { engine, ctx, journalPath } = setup({ yes: true, overrideGates: true });
+    const { engine, ctx, journalPath } = setup({ yes: true, overrideGates: ["traffic"] });
     ctx.probes.traffic = new ControlledProbe({ ok: false, reason: "99.2% ok" });
     const r = await engine.run();
     expect(r.result).toBe("completed");
@@ -292,5 +294,195 @@ describe("gates", () => {
     expect(r.result).toBe("failed");
     expect(statuses("grow").at(-1)).toBe("failed");
     expect(Date.now() - started).toBeLessThan(400); // the gate timeout is 500 ms
+  });
+});
+
+describe("failures end in the same menu", () => {
+  const replaceCluster = {
+    op: "replace" as const,
+    urn: "urn:pulumi:dev::p::eks:index:Cluster::cluster",
+    type: "eks:index:Cluster",
+    name: "cluster",
+    diffs: [],
+    replaceKeys: ["name"],
+  };
+
+  it("refuses a preview outside the step's intent before asking, naming the resource", async () => {
+    // Given a step whose intent allows only updates, and a preview that replaces the cluster
+    const { engine, infra, events, statuses } = setup({ yes: false });
+    infra.previewExtra = [replaceCluster];
+    const run = engine.run();
+    // Then the step fails before confirmation, with the resource named
+    const failed = (await waitFor(
+      events,
+      engine,
+      (e) => e.type === "awaiting" && e.kind === "failure",
+    )) as Extract<EngineEvent, { type: "awaiting" }>;
+    expect(failed.reason).toMatch(/replace eks:index:Cluster cluster/);
+    expect(failed.options).toEqual(["retry", "stop"]);
+    expect(statuses("grow")).toEqual(["previewing", "failed"]);
+    // When the operator fixes the program and retries, the step previews again and asks
+    infra.previewExtra = [];
+    engine.decide("grow", "retry");
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.kind === "confirm");
+    engine.abort();
+    await run;
+    expect(infra.applied).toEqual([]);
+  });
+
+  it("with --yes, a refused preview stops the run unless `intent` was named", async () => {
+    const stop = setup({ yes: true });
+    stop.infra.previewExtra = [replaceCluster];
+    expect((await stop.engine.run()).result).toBe("failed");
+    expect(stop.infra.applied).toEqual([]);
+
+    const over = setup({ yes: true, overrideGates: ["intent"] });
+    over.infra.previewExtra = [replaceCluster];
+    expect((await over.engine.run()).result).toBe("completed");
+    const records = readFileSync(over.journalPath, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(records.filter((r) => r.type === "override").map((r) => r.gates[0].gate)).toEqual([
+      "intent",
+      "intent",
+    ]);
+  });
+
+  it("a failed action is a step failure: retry runs it again, roll back runs its undo", async () => {
+    // Given an action that fails once (a drain blocked by a PodDisruptionBudget)
+    const { engine, ctx, events, statuses } = setup({ yes: false });
+    const steps = (engine as unknown as { o: { steps: ReturnType<typeof fakeSteps> } }).o.steps;
+    const act = steps[1]!.action!;
+    let blocked = true;
+    const run0 = act.run;
+    act.run = async (c, spec, signal, progress) => {
+      if (blocked) throw new Error("pod apps/a is blocked by PodDisruptionBudget apps/a-pdb");
+      return run0(c, spec, signal, progress);
+    };
+    const run = engine.run();
+    const confirm = (step: string) =>
+      waitFor(
+        events,
+        engine,
+        (e) => e.type === "awaiting" && e.step === step && e.kind === "confirm",
+      ).then(() => engine.decide(step, "confirm"));
+    await confirm("grow");
+    await confirm("act");
+    const failed = (await waitFor(
+      events,
+      engine,
+      (e) => e.type === "awaiting" && e.kind === "failure",
+    )) as Extract<EngineEvent, { type: "awaiting" }>;
+    expect(failed.reason).toMatch(/PodDisruptionBudget apps\/a-pdb/);
+    expect(failed.options).toEqual(["retry", "rollback", "stop"]);
+    // When the PDB allows and the operator retries, the step previews, asks and completes
+    blocked = false;
+    engine.decide("act", "retry");
+    await waitFor(
+      events,
+      engine,
+      (e) =>
+        e.type === "awaiting" &&
+        e.step === "act" &&
+        e.kind === "confirm" &&
+        events.filter((x) => x.type === "awaiting" && x.step === "act").length === 3,
+    );
+    engine.decide("act", "confirm");
+    await confirm("shrink");
+    expect((await run).result).toBe("completed");
+    expect(ctx.actionsRun).toEqual(["act"]);
+    expect(statuses("act")).toContain("failed");
+    expect(statuses("act").at(-1)).toBe("done");
+  });
+
+  it("rolls a failed action back with its undo", async () => {
+    const { engine, ctx, events, statuses } = setup({ yes: false });
+    const steps = (engine as unknown as { o: { steps: ReturnType<typeof fakeSteps> } }).o.steps;
+    steps[1]!.action!.run = async () => {
+      throw new Error("blocked");
+    };
+    const run = engine.run();
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.step === "grow");
+    engine.decide("grow", "confirm");
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.step === "act");
+    engine.decide("act", "confirm");
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.kind === "failure");
+    engine.decide("act", "rollback");
+    expect((await run).result).toBe("failed");
+    expect(ctx.actionsRun).toEqual(["undo"]);
+    expect(statuses("act").at(-1)).toBe("rolled-back");
+  });
+
+  it("with --yes, a gate that was not named with --override-gates stops the run", async () => {
+    const { engine, ctx } = setup({ yes: true, overrideGates: ["nodes"] });
+    ctx.probes.traffic = new ControlledProbe({ ok: false, reason: "99.2% ok" });
+    expect((await engine.run()).result).toBe("failed");
+  });
+
+  it("asks a second, typed confirmation for a step that removes capacity", async () => {
+    const { engine, events } = setup({ yes: false });
+    const run = engine.run();
+    await waitFor(events, engine, (e) => e.type === "awaiting" && e.step === "grow");
+    const grow = events.find((e) => e.type === "awaiting" && e.step === "grow");
+    expect(grow).not.toHaveProperty("destructive");
+    engine.decide("grow", "confirm");
+    const act = (await waitFor(
+      events,
+      engine,
+      (e) => e.type === "awaiting" && e.step === "act",
+    )) as Extract<EngineEvent, { type: "awaiting" }>;
+    expect(act.destructive).toEqual({
+      reason: "this step removes capacity: would act",
+      confirmWith: "2",
+    });
+    engine.abort();
+    await run;
+  });
+});
+
+describe("where a run starts", () => {
+  it("a dry run after step 1 previews only what is left, from the applied state", async () => {
+    // Given a journal in which step 1 is done
+    const first = setup({ yes: true, toStep: 1 });
+    expect(await first.engine.run()).toMatchObject({ result: "paused", stepsDone: 1, exitCode: 0 });
+    const before = readFileSync(first.journalPath, "utf8");
+    // When a dry run reads it
+    const dry = setup({ dryRun: true, yes: false, journalPath: first.journalPath });
+    await dry.engine.run();
+    // Then it previews steps 2 and 3 only, the Pulumi one from the applied spec, and writes nothing
+    expect(
+      dry.events.filter((e) => e.type === "preview").map((e) => (e as { step: string }).step),
+    ).toEqual(["act", "shrink"]);
+    expect(dry.infra.previews.map((s) => s.echoserver.replicas)).toEqual([3]);
+    expect(readFileSync(first.journalPath, "utf8")).toBe(before);
+  });
+
+  it("continues from the stack's own state when this machine has no journal", async () => {
+    // Given a stack whose recorded desired state is the one after step 1 (another machine ran it)
+    const elsewhere = setup({ yes: true, toStep: 1 });
+    await elsewhere.engine.run();
+    const here = setup({ yes: true });
+    here.infra.current = elsewhere.infra.current;
+    // When this machine runs, with an empty journal
+    const r = await here.engine.run();
+    // Then it re-verifies step 1 (a no-op apply) and continues, never going back to the start
+    expect(r.result).toBe("completed");
+    expect(here.events[0]).toMatchObject({ type: "run", resumeFrom: { step: "grow", index: 1 } });
+    expect(here.infra.applied.map((s) => s.echoserver.replicas)).toEqual([4, 3]);
+    expect(here.infra.recoveries).toBe(1);
+  });
+
+  it("traffic events carry the timeline's totals and the current step's counts", async () => {
+    const { engine, traffic, events } = setup({ yes: false });
+    const run = engine.run();
+    await waitFor(events, engine, (e) => e.type === "awaiting");
+    traffic.emit({ at: 0, requests: 10, ok: 10, failed: 0, errors: {}, p50Ms: 1, p99Ms: 2 });
+    expect(events.find((e) => e.type === "traffic")).toMatchObject({
+      total: { requests: 100, ok: 100, failed: 0 },
+      step: { id: "grow", requests: 100 },
+    });
+    engine.abort();
+    await run;
   });
 });

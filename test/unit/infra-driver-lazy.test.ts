@@ -9,7 +9,7 @@ it("importing the infra driver loads no Pulumi module", async () => {
   const pulumiModules = () =>
     Object.keys(cache).filter((k) => k.includes("/node_modules/@pulumi/"));
   expect(pulumiModules()).toEqual([]);
-  const { createInfraDriver } = await import("../../src/infra/pulumi-driver.js");
-  createInfraDriver({ target: "aws", stack: "dev", workDir: "/nonexistent" });
+  const { createInfraDriver } = await import("../../src/targets/infra-driver.js");
+  await createInfraDriver({ target: "aws", stack: "dev", workDir: "/nonexistent" });
   expect(pulumiModules()).toEqual([]);
 });

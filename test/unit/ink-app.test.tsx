@@ -7,6 +7,7 @@ import { createScreenStore } from "../../src/ui/screen-store.js";
 const at = "2026-11-21T10:00:00.000Z";
 const runEvent: EngineEvent = {
   type: "run",
+  runId: "r1",
   stack: "dev",
   target: "local",
   dryRun: false,
@@ -77,6 +78,7 @@ describe("Ink app", () => {
             replaceKeys: [],
           },
         ],
+        at,
       },
       { type: "step", step: "migrate-nginx", index: 2, status: "awaiting-confirmation", at },
       {
@@ -164,6 +166,8 @@ describe("Ink app", () => {
         errors: {},
         p50Ms: 1.9,
         p99Ms: 8.7,
+        total: { requests: 1840, ok: 1840, failed: 0 },
+        step: { id: "migrate-nginx", requests: 1840, ok: 1840, failed: 0 },
       },
       {
         type: "traffic",
@@ -174,6 +178,8 @@ describe("Ink app", () => {
         errors: { "502": 2 },
         p50Ms: 2,
         p99Ms: 9,
+        total: { requests: 2840, ok: 2838, failed: 2 },
+        step: { id: "migrate-nginx", requests: 2840, ok: 2838, failed: 2 },
       },
     );
     const f = await frameWith(ui, "2/3 nginx pods");

@@ -4,6 +4,7 @@ import { initialState, lastSeconds, reduce, sparkline, successRate } from "../..
 
 const run: EngineEvent = {
   type: "run",
+  runId: "r1",
   stack: "dev",
   target: "local",
   dryRun: false,
@@ -49,6 +50,18 @@ describe("screen state", () => {
         errors: i === 11 ? { "502": 1 } : {},
         p50Ms: 1,
         p99Ms: 3,
+        // The timeline's own running totals (the engine reads them from the traffic source)
+        total: {
+          requests: (i + 1) * 100,
+          ok: (i + 1) * 100 - (i === 11 ? 1 : 0),
+          failed: i === 11 ? 1 : 0,
+        },
+        step: {
+          id: "b",
+          requests: (i + 1) * 100,
+          ok: (i + 1) * 100 - (i === 11 ? 1 : 0),
+          failed: i === 11 ? 1 : 0,
+        },
       });
     }
     expect(s.traffic.total).toEqual({ requests: 1200, ok: 1199, failed: 1 });

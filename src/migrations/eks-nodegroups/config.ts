@@ -10,7 +10,7 @@ import {
   DEFAULT_STANDARD_GROUP,
 } from "../../infra/spec-steps.js";
 import { validateSpec } from "../../infra/validate-spec.js";
-import { eksMigrationSteps } from "./steps.js";
+import { planChanges, planStart } from "./plan.js";
 
 // The operator's configuration: the migration plan (which groups, what moves where) plus
 // traffic and gate settings. Defaults reproduce the tutorial, modernised. Everything is
@@ -74,18 +74,6 @@ export const DEFAULT_CONFIG: RunbookConfig = {
 /** The stack's desired state before step 1 (what "provision" creates). */
 export function initialSpec(c: RunbookConfig): MigrationSpec {
   return validateSpec(planStart(c));
-}
-
-function planStart(c: RunbookConfig): MigrationSpec {
-  return {
-    clusterVersion: c.clusterVersion,
-    nodeGroups: [c.groups.standard, c.groups.old],
-    nginx: { replicas: c.nginx.replicas, instanceTypes: [c.groups.old.instanceType] },
-    // Pinned to the standard group, so it never lands on the group that is drained.
-    echoserver: { replicas: c.echoserver.replicas, nodeGroup: c.groups.standard.name },
-    host: c.host,
-    path: c.path,
-  };
 }
 
 type Plain = Record<string, unknown>;
@@ -180,12 +168,8 @@ export function validateConfig(raw: unknown, source: string): RunbookConfig {
   // placement, capacities), so a plan that would strand NGINX halfway is refused now.
   const roleOf = new Map(Object.entries(config.groups).map(([role, g]) => [g.name, role]));
   let spec: unknown = planStart(config);
-  for (const step of [
-    { id: "provision", change: (x: MigrationSpec) => x },
-    ...eksMigrationSteps(config),
-  ]) {
-    if (!step.change) continue;
-    spec = step.change(spec as MigrationSpec);
+  for (const [id, change] of planChanges(config)) {
+    spec = change(spec as MigrationSpec);
     const check = migrationSpecSchema.safeParse(spec, { reportInput: true });
     if (!check.success) {
       const groups = (spec as MigrationSpec).nodeGroups;
@@ -199,7 +183,7 @@ export function validateConfig(raw: unknown, source: string): RunbookConfig {
                   ...i.path.slice(2),
                 ]
               : i.path;
-          return `${describeIssue({ ...i, path } as z.core.$ZodIssue)} (in the desired state of step "${step.id}")`;
+          return `${describeIssue({ ...i, path } as z.core.$ZodIssue)} (in the desired state of step "${id}")`;
         }),
         "Fix the fields named above; nothing was changed.",
       );

@@ -10,6 +10,7 @@ import { placementProbe } from "../../probes/placement-probe.js";
 import { rolloutProbe } from "../../probes/rollout-probe.js";
 import { trafficProbe } from "../../probes/traffic-probe.js";
 import type { EksProbes } from "./context.js";
+import { belongsToGroup } from "./intents.js";
 import type { StackOutputs } from "./stack-outputs.js";
 
 // The runbook's gates, built from the real probes: client-node watches for the cluster,
@@ -119,9 +120,7 @@ export function createEksProbes(d: EksProbeDeps): EksProbes {
     stackWithoutGroup: (group) =>
       onceProbe(async (signal) => {
         const urns = await d.stackResources(signal);
-        // Resource names carry the group name as a segment: `<stack>-<group>-…` or `…::<group>`.
-        const re = new RegExp(`(::|-)${group.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(-|$)`);
-        const left = urns.filter((u) => re.test(u.split("::").slice(-1)[0] ?? ""));
+        const left = urns.filter((u) => belongsToGroup(u, group));
         return left.length
           ? {
               ok: false,

@@ -1,9 +1,10 @@
 import type { GateDef, Step } from "../../engine/step.js";
 import type { MigrationSpec } from "../../infra/spec.js";
-import { addNewGroup, moveNginx, removeOldGroup, scaleOldToZero } from "../../infra/spec-steps.js";
 import { WORKLOAD } from "../../infra/workload-names.js";
 import type { RunbookConfig } from "./config.js";
 import type { EksContext } from "./context.js";
+import { intents } from "./intents.js";
+import { planChanges } from "./plan.js";
 
 // The tutorial "EKS - Migrating Node Groups with Zero Downtime", modernised, as data: nine
 // steps, each a spec change or an operation, each with the gates that must hold before the
@@ -16,6 +17,7 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
   const { standard, old, new: fresh } = config.groups;
   const windowMs = config.gates.windowSeconds * 1000;
   const timeoutMs = config.gates.timeoutSeconds * 1000;
+  const change = new Map(planChanges(config));
   const gate = (id: string, title: string, probe: Gate["probe"]): Gate => ({
     id,
     title,
@@ -65,7 +67,8 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
       why:
         "Create the cluster, the standard group for general workloads and the old group that runs NGINX, " +
         "then deploy NGINX and the echoserver. Everything after this is measured against this baseline.",
-      change: (spec) => spec,
+      change: change.get("provision")!,
+      intent: intents.provision(),
       gates: [
         nodes(standard),
         nodes(old),
@@ -124,7 +127,8 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
       why:
         `Bring up ${fresh.desired} × ${fresh.instanceType} at kubelet ${fresh.kubeletVersion}, tainted so only NGINX lands there. ` +
         "Capacity exists before anything moves: create before delete.",
-      change: (spec) => addNewGroup(spec, fresh),
+      change: change.get("create-new-group")!,
+      intent: intents.createNewGroup(fresh.name),
       gates: [
         nodes(fresh),
         gate("asg-new", `ASG ${fresh.name}: ${fresh.desired} InService`, (c) =>
@@ -139,7 +143,8 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
       why:
         `Point NGINX's required node affinity at ${fresh.instanceType}. The rolling update (surge 1, unavailable 0), ` +
         "the PDB and graceful shutdown move it one pod at a time without dropping a request.",
-      change: (spec) => moveNginx(spec, fresh.name),
+      change: change.get("migrate-nginx")!,
+      intent: intents.migrateNginx(),
       gates: [rollout(WORKLOAD.nginx.name), nginxOn(fresh.instanceType), traffic("migrate-nginx")],
     },
     {
@@ -179,7 +184,8 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
       id: "scale-old-to-zero",
       title: "Scale old to 0",
       why: "Scale the old Auto Scaling group to zero, so its instances terminate and stop costing money.",
-      change: (spec) => scaleOldToZero(spec, old.name),
+      change: change.get("scale-old-to-zero")!,
+      intent: intents.scaleOldToZero(old.name),
       gates: [
         gate("asg-old-empty", `ASG ${old.name}: 0 InService`, (c) =>
           c.probes.asgInService({ group: old.name, count: 0 }),
@@ -191,7 +197,8 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
       id: "remove-old-group",
       title: "Remove old group",
       why: "Remove the old group from the desired state; Pulumi deletes its launch template, ASG and IAM.",
-      change: (spec) => removeOldGroup(spec, old.name),
+      change: change.get("remove-old-group")!,
+      intent: intents.removeOldGroup(old.name),
       gates: [
         gate("stack-clean", `no ${old.name} resources in the stack`, (c) =>
           c.probes.stackWithoutGroup(old.name),
