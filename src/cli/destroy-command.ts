@@ -48,7 +48,7 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
   process.once("SIGINT", onSignal);
   const { createLogger } = await import("../log.js");
   const logger = createLogger(logPath(opts.stack));
-  const { createTarget } = await import("../targets/target.js");
+  const { createTarget } = await import("../targets/create-target.js");
   const out = (line: string) => process.stdout.write(`${line}\n`);
   // Only the target (its Pulumi driver and clients): no load generator, probes or report.
   const target = await createTarget(

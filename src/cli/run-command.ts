@@ -102,7 +102,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   let run: EksRun;
   try {
     const [{ createTarget }, { createEksRun }] = await Promise.all([
-      import("../targets/target.js"),
+      import("../targets/create-target.js"),
       import("../migrations/eks-nodegroups/run-context.js"),
     ]);
     target = await createTarget(

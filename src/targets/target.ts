@@ -35,12 +35,3 @@ export interface TargetRequest {
   /** The control plane's Kubernetes minor the runbook expects ("1.33"). */
   clusterVersion: string;
 }
-
-export async function createTarget(req: TargetRequest, deps: TargetDeps): Promise<RunTarget> {
-  if (req.target === "local") {
-    const { createLocalTarget } = await import("./local.js");
-    return createLocalTarget(req, deps);
-  }
-  const { createAwsTarget } = await import("./aws.js");
-  return createAwsTarget(req, deps);
-}
