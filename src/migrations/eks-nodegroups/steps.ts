@@ -33,6 +33,7 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
         windowSeconds: config.gates.windowSeconds,
         successRatePercent: config.gates.successRatePercent,
         minRequests: config.gates.minRequests,
+        ignoreFailureClasses: config.gates.ignoreFailureClasses,
       }),
     );
   const nodes = (g: typeof standard, count = g.desired): Gate =>
@@ -218,7 +219,7 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
           title: "0 failed requests",
           windowMs: 0,
           timeoutMs,
-          probe: (c) => c.probes.zeroFailures(),
+          probe: (c) => c.probes.zeroFailures(config.gates.ignoreFailureClasses),
         },
       ],
     },
