@@ -174,22 +174,24 @@ export class RequestLoop {
     lane.controller = null;
     const cls = transportClassIndex(err, { reused: lane.reused, responseStarted: lane.status > 0 });
     this.recorder.transportError(now, cls);
+    // Any transport failure leaves the socket unusable; undici reports "disconnect" only
+    // after this callback, so the lane forgets the connection now: its next request goes
+    // out on a fresh one and must not count as reused.
+    lane.connected = false;
+    lane.served = 0;
     if (this.stopping) {
       this.maybeFinish();
       return;
     }
-    // Never dispatch again from inside undici's error path (its connect/TLS callbacks are
-    // not re-entrant). Without a rate, a lane that could not connect rests until the next
-    // tick instead of spinning; with a rate the schedule bounds it, so it goes on at once.
+    // Without a rate, a lane that could not connect rests until the next tick instead of
+    // spinning; with a rate the schedule bounds it. Either way the next request is sent
+    // after undici has finished with this error (its close and connect paths are not
+    // re-entrant), never from inside its callback.
     if (lane.dispatching || (isConnectFailure(cls) && !this.bucket)) {
       this.parked.push(lane);
       return;
     }
-    if (isConnectFailure(cls)) {
-      setImmediate(() => this.next(lane, performance.now()));
-      return;
-    }
-    this.next(lane, now);
+    queueMicrotask(() => this.next(lane, performance.now()));
   }
 
   /** The lane is idle: send its next request if the budget, the deadline and the rate allow. */
