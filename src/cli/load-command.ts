@@ -29,9 +29,17 @@ Stops after --duration (default ${DEFAULT_DURATION}; no time limit when only --r
 given), after exactly --requests requests, or on Ctrl-C, whichever comes first. In-flight
 requests are always drained and counted, and the summary is printed in every case.
 
-A request fails when it gets a non-2xx status or a transport error: connect (no
-connection), reset (connection closed before a full response), timeout (no complete
-answer within --timeout), other.
+A strict client: no retries, every failed request counted. A request fails when it gets a
+non-2xx status (http-503, …) or a transport error, by class:
+  refused         nothing listens on the port
+  reset           a fresh connection broke before a complete answer
+  keepalive-race  a reused keep-alive connection was closed before any answer byte
+                  (browsers and Go's client retry this silently; this command does not)
+  timeout         no complete answer within --timeout
+  tls             the TLS handshake failed (untrusted certificate: see --insecure)
+  unreachable     the host did not resolve or has no route
+  other           anything else
+With --rate, requests due while every connection is busy are counted as "not sent".
 
 Exit codes:
   0    every request succeeded
@@ -42,10 +50,16 @@ Exit codes:
 Examples:
   $ eks-runbook load http://127.0.0.1:8080/echoserver --host apps.example.com
   $ eks-runbook load http://my-lb/echoserver --connections 100 --requests 50000
-  $ eks-runbook load http://my-lb/ --rate 500 --duration 5m --json | tail -n 1`;
+  $ eks-runbook load http://my-lb/ --rate 500 --duration 5m --json | tail -n 1
+  $ eks-runbook load https://127.0.0.1:8443/api -m POST -H "Content-Type: application/json" \
+      --body '{"ping":1}' --insecure -n 1000`;
 
 interface RawOptions {
   host?: string;
+  header: string[];
+  method?: string;
+  body?: string;
+  insecure?: boolean;
   connections: string;
   rate?: string;
   duration?: string;
@@ -61,13 +75,26 @@ export function loadCommand(io: LoadCommandIo = defaultIo): Command {
       .description("send HTTP load to a URL and count every answer, second by second")
       .argument("<url>", "http(s) URL, path included, e.g. http://my-lb/echoserver")
       .option("--host <host>", "Host header (default: the URL's host)")
-      .option("--connections <n>", "keep-alive connections, one request in flight on each", "50")
+      .option(
+        "-H, --header <header>",
+        'extra request header "Name: value" (repeatable)',
+        (v: string, all: string[]) => [...all, v],
+        [] as string[],
+      )
+      .option("-m, --method <method>", "request method", "GET")
+      .option("--body <text>", "request body sent with every request (@file reads a file)")
+      .option("--insecure", "HTTPS: accept any server certificate (self-signed, wrong name)")
+      .option(
+        "-c, --connections <n>",
+        "keep-alive connections, one request in flight on each",
+        "50",
+      )
       .option("--rate <r>", "target requests per second over all connections (default: no limit)")
       .option(
-        "--duration <d>",
+        "-z, --duration <d>",
         `how long to send: 500ms, 30s, 5m, 1h (default ${DEFAULT_DURATION})`,
       )
-      .option("--requests <n>", "stop after exactly this many requests")
+      .option("-n, --requests <n>", "stop after exactly this many requests")
       .option("--timeout <d>", "per-request timeout", "2s")
       .option(
         "--threads <n>",
@@ -102,6 +129,10 @@ async function runLoad(urlText: string, raw: RawOptions, io: LoadCommandIo): Pro
       ? o.parsePositiveInt(raw.threads, "--threads", 64)
       : Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
   const json = raw.json === true;
+  const headers = (raw.header ?? []).map((h) => o.parseHeader(h));
+  const method = o.parseMethod(raw.method ?? "GET");
+  const body = raw.body !== undefined ? o.readBody(raw.body) : undefined;
+  const insecure = raw.insecure === true;
 
   const controller = new AbortController();
   const interrupt = () => controller.abort();
@@ -130,7 +161,21 @@ async function runLoad(urlText: string, raw: RawOptions, io: LoadCommandIo): Pro
       timeoutMs,
       ...(requests !== undefined ? { maxRequests: requests } : {}),
       ...(durationMs !== undefined ? { durationMs } : {}),
+      method,
+      ...(headers.length > 0 ? { headers } : {}),
+      ...(body !== undefined ? { body } : {}),
+      ...(insecure ? { insecure } : {}),
     });
+    if (!json) {
+      const limit = [
+        requests !== undefined ? `${requests.toLocaleString("en-US")} requests` : "",
+        durationMs !== undefined ? `${durationMs / 1000}s` : "",
+        rate !== undefined ? `${rate} req/s` : "",
+      ].filter(Boolean);
+      io.out(
+        `${method} ${o.redactUrl(url.href)} · ${connections} connections · ${limit.join(" · ")}`,
+      );
+    }
     let firstAt: number | undefined;
     gen.subscribe((s) => {
       firstAt ??= s.at;

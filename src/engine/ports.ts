@@ -150,10 +150,17 @@ export interface TrafficSample {
   requests: number;
   ok: number;
   failed: number;
-  /** Non-2xx by status code, and transport errors by kind (connect, reset, timeout). */
+  /**
+   * Failures by class: `http-<code>` for non-2xx answers; refused, reset, keepalive-race,
+   * timeout, tls, unreachable, other for transport failures (src/traffic/error-kind.ts).
+   */
   errors: Record<string, number>;
   p50Ms: number;
   p99Ms: number;
+  /** Slowest answer of the second; absent when nothing answered. */
+  maxMs?: number;
+  /** Rate mode: requests due in this second that no free connection could send. */
+  dropped?: number;
 }
 
 export interface TrafficStats {
@@ -161,6 +168,13 @@ export interface TrafficStats {
   ok: number;
   failed: number;
   successRate: number;
+}
+
+export interface TrafficCounts {
+  requests: number;
+  ok: number;
+  failed: number;
+  errors: Record<string, number>;
 }
 
 export interface TrafficTarget {
@@ -180,5 +194,8 @@ export interface TrafficSource {
   window(seconds: number): TrafficStats;
   since(mark: string): TrafficStats;
   total(): TrafficStats;
+  /** Like since/total with the failures by class, for gates whose policy ignores classes. */
+  sinceCounts?(mark: string): TrafficCounts;
+  totalCounts?(): TrafficCounts;
   timeline(): { samples: TrafficSample[]; marks: { label: string; at: number }[] };
 }

@@ -23,10 +23,60 @@ export interface TrafficExpectation {
    * That verdict is final (terminal): no amount of waiting un-fails a request.
    */
   sinceMark?: string;
+  /**
+   * The gate's policy: failure classes (http-<code>, refused, reset, keepalive-race,
+   * timeout, tls, unreachable, other) that are not user-visible, e.g. keep-alive races a
+   * retrying client never shows its user. Default: none, every failed request counts.
+   */
+  ignoreFailureClasses?: readonly string[];
 }
+
+/** Failures that count under the policy: `failed` minus those in ignored classes. */
+export function userVisible(
+  c: { requests: number; ok: number; failed: number },
+  errors: Readonly<Record<string, number>>,
+  ignore: readonly string[] = [],
+): { requests: number; ok: number; failed: number; ignored: number; successRate: number } {
+  let ignored = 0;
+  for (const cls of ignore) ignored += errors[cls] ?? 0;
+  ignored = Math.min(ignored, c.failed);
+  const failed = c.failed - ignored;
+  const ok = c.requests - failed;
+  return {
+    requests: c.requests,
+    ok,
+    failed,
+    ignored,
+    successRate: c.requests ? ok / c.requests : 0,
+  };
+}
+
+const ignoredNote = (n: number) =>
+  n > 0 ? `; ${num(n)} failed in ignored classes (gates.ignoreFailureClasses)` : "";
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const num = (n: number) => n.toLocaleString("en-US");
+
+/** Step 9's verdict: no user-visible failure over the whole run (traffic has stopped). */
+export function judgeZeroFailures(
+  source: TrafficSource,
+  ignore: readonly string[] = [],
+): ProbeResult {
+  const counts =
+    ignore.length > 0 && source.totalCounts
+      ? source.totalCounts()
+      : { ...source.total(), errors: {} };
+  const t = userVisible(counts, counts.errors, ignore);
+  if (t.requests === 0) return { ok: false, reason: "no request was measured" };
+  return t.failed === 0
+    ? { ok: true, reason: `${num(t.requests)} requests, 0 failed${ignoredNote(t.ignored)}` }
+    : {
+        ok: false,
+        // Traffic has stopped: the count is final, waiting cannot change it.
+        terminal: true,
+        reason: `${num(t.failed)} of ${num(t.requests)} requests failed${ignoredNote(t.ignored)}`,
+      };
+}
 
 /**
  * The verdict for one window. `errors` is the breakdown (status codes, transport error
@@ -46,9 +96,10 @@ export function evaluateTraffic(
       reason: `${num(stats.requests)} requests ${over}, need at least ${num(min)} to judge`,
     };
   }
-  const rate = stats.requests > 0 ? stats.ok / stats.requests : 0;
+  const visible = userVisible(stats, errors, exp.ignoreFailureClasses);
+  const rate = visible.successRate;
   const head = `${pct(rate)} ok ${over} (${num(stats.requests)} requests`;
-  if (rate >= threshold) return { ok: true, reason: `${head})` };
+  if (rate >= threshold) return { ok: true, reason: `${head}${ignoredNote(visible.ignored)})` };
   const breakdown = Object.entries(errors)
     .filter(([, n]) => n > 0)
     .sort(([, a], [, b]) => b - a)
@@ -56,7 +107,7 @@ export function evaluateTraffic(
     .join(", ");
   return {
     ok: false,
-    reason: `${head}, ${num(stats.failed)} failed${breakdown ? `: ${breakdown}` : ""}); threshold ${pct(threshold)}`,
+    reason: `${head}, ${num(visible.failed)} failed${breakdown ? `: ${breakdown}` : ""}${ignoredNote(visible.ignored)}); threshold ${pct(threshold)}`,
   };
 }
 
@@ -106,7 +157,13 @@ export function trafficProbe(source: TrafficSource, exp: TrafficExpectation): Pr
             for (const [k, n] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + n;
           }
           if (exp.sinceMark !== undefined) {
-            const since = source.since(exp.sinceMark);
+            const ignore = exp.ignoreFailureClasses ?? [];
+            // Without a breakdown by class the policy cannot apply: everything counts.
+            const counts =
+              ignore.length > 0 && source.sinceCounts
+                ? source.sinceCounts(exp.sinceMark)
+                : { ...source.since(exp.sinceMark), errors: {} };
+            const since = userVisible(counts, counts.errors, ignore);
             const rate = since.requests > 0 ? since.ok / since.requests : 1;
             if (since.failed > 0 && rate < (exp.threshold ?? 1)) {
               emit({

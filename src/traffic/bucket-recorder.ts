@@ -1,4 +1,4 @@
-import { TRANSPORT_ERROR_KINDS } from "./error-kind.js";
+import { httpClass, TRANSPORT_CLASSES } from "./error-kind.js";
 import {
   histogramSlots,
   type LatencySlots,
@@ -21,8 +21,12 @@ export interface WorkerBucket {
   durationMs: number;
   ok: number;
   failed: number;
-  /** Non-2xx by status code, transport errors by kind. */
+  /** Failures by class: `http-<code>` for non-2xx answers, transport classes (error-kind.ts). */
   errors: Record<string, number>;
+  /** Every answer by status code, 2xx included (the status-code distribution). */
+  statuses: Record<string, number>;
+  /** Rate mode: requests due by the schedule that no free connection could send. */
+  dropped: number;
   latency: LatencySlots;
 }
 
@@ -31,6 +35,7 @@ export interface WorkerTotals {
   requests: number;
   ok: number;
   failed: number;
+  dropped: number;
   durationMs: number;
 }
 
@@ -42,11 +47,13 @@ export class BucketRecorder {
   private end: number;
 
   private ok = 0;
+  private dropped = 0;
   private readonly status = new Uint32Array(MAX_STATUS + 1);
-  private readonly transport = new Uint32Array(TRANSPORT_ERROR_KINDS.length);
+  private readonly transport = new Uint32Array(TRANSPORT_CLASSES.length);
   private readonly second = newLatencyHistogram();
   private totalOk = 0;
   private totalFailed = 0;
+  private totalDropped = 0;
 
   /**
    * `t0`: the run's start on the clock later passed to the record methods (ms, e.g.
@@ -62,14 +69,21 @@ export class BucketRecorder {
   response(now: number, statusCode: number, latencyMs: number): void {
     if (now >= this.end) this.advance(now);
     if (statusCode >= 200 && statusCode < 300) this.ok++;
-    else this.status[Math.min(Math.max(statusCode, 0), MAX_STATUS)]!++;
+    this.status[Math.min(Math.max(statusCode, 0), MAX_STATUS)]!++;
     recordLatencyMs(this.second, latencyMs);
   }
 
-  /** A transport error (index into TRANSPORT_ERROR_KINDS) at `now`. */
-  transportError(now: number, kindIndex: number): void {
+  /** A transport failure (index into TRANSPORT_CLASSES) at `now`. */
+  transportError(now: number, classIndex: number): void {
     if (now >= this.end) this.advance(now);
-    this.transport[kindIndex]!++;
+    this.transport[classIndex]!++;
+  }
+
+  /** `n` requests the rate schedule wanted sent by `now` that no connection was free for. */
+  notSent(now: number, n: number): void {
+    if (n <= 0) return;
+    if (now >= this.end) this.advance(now);
+    this.dropped += n;
   }
 
   /** Emits every bucket that has ended by `now`, empty seconds included. */
@@ -86,28 +100,38 @@ export class BucketRecorder {
       requests: this.totalOk + this.totalFailed,
       ok: this.totalOk,
       failed: this.totalFailed,
+      dropped: this.totalDropped,
       durationMs: Math.max(0, now - this.t0),
     };
   }
 
   private hasCounts(): boolean {
-    return this.ok > 0 || this.second.totalCount > 0 || this.transport.some((n) => n > 0);
+    return (
+      this.ok > 0 ||
+      this.dropped > 0 ||
+      this.second.totalCount > 0 ||
+      this.transport.some((n) => n > 0)
+    );
   }
 
   private flush(durationMs: number): WorkerBucket {
     const errors: Record<string, number> = {};
+    const statuses: Record<string, number> = {};
     let failed = 0;
     for (let code = 0; code <= MAX_STATUS; code++) {
       const n = this.status[code]!;
       if (n > 0) {
-        errors[String(code)] = n;
-        failed += n;
+        statuses[String(code)] = n;
+        if (code < 200 || code >= 300) {
+          errors[httpClass(code)] = n;
+          failed += n;
+        }
       }
     }
     for (let k = 0; k < this.transport.length; k++) {
       const n = this.transport[k]!;
       if (n > 0) {
-        errors[TRANSPORT_ERROR_KINDS[k]!] = n;
+        errors[TRANSPORT_CLASSES[k]!] = n;
         failed += n;
       }
     }
@@ -117,11 +141,15 @@ export class BucketRecorder {
       ok: this.ok,
       failed,
       errors,
+      statuses,
+      dropped: this.dropped,
       latency: histogramSlots(this.second),
     };
     this.totalOk += this.ok;
     this.totalFailed += failed;
+    this.totalDropped += this.dropped;
     this.ok = 0;
+    this.dropped = 0;
     this.status.fill(0);
     this.transport.fill(0);
     this.second.reset();

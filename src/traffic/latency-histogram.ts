@@ -59,7 +59,16 @@ export interface Percentiles {
   max: number;
 }
 
-/** p50, p99 and max in ms; all 0 for an empty histogram. */
+export interface FullPercentiles extends Percentiles {
+  p90: number;
+  p95: number;
+  /** p99.9 */
+  p999: number;
+  min: number;
+  mean: number;
+}
+
+/** p50, p99 and max in ms; all 0 for an empty histogram (callers say "no answers"). */
 export function percentilesMs(h: LatencyHistogram): Percentiles {
   if (h.totalCount === 0) return { p50: 0, p99: 0, max: 0 };
   return {
@@ -67,4 +76,51 @@ export function percentilesMs(h: LatencyHistogram): Percentiles {
     p99: h.getValueAtPercentile(99) / 1000,
     max: h.maxValue / 1000,
   };
+}
+
+/** The percentiles hey and oha users read, in ms; all 0 for an empty histogram. */
+export function fullPercentilesMs(h: LatencyHistogram): FullPercentiles {
+  if (h.totalCount === 0)
+    return { p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, min: 0, mean: 0 };
+  const at = (p: number) => h.getValueAtPercentile(p) / 1000;
+  return {
+    p50: at(50),
+    p90: at(90),
+    p95: at(95),
+    p99: at(99),
+    p999: at(99.9),
+    max: h.maxValue / 1000,
+    min: h.minNonZeroValue / 1000,
+    mean: h.mean / 1000,
+  };
+}
+
+export interface HistogramBar {
+  /** Upper bound of the bar (ms). */
+  ms: number;
+  count: number;
+}
+
+/**
+ * `bars` equal-width bars from the fastest to the slowest answer, as hey's "Response time
+ * histogram" draws them. Counts come from the HDR histogram's slots (3 significant digits).
+ */
+export function histogramBars(h: LatencyHistogram, bars = 10): HistogramBar[] {
+  if (h.totalCount === 0) return [];
+  const min = h.minNonZeroValue;
+  const max = h.maxValue;
+  const width = Math.max(1, (max - min) / bars);
+  const out: HistogramBar[] = Array.from({ length: bars }, (_, i) => ({
+    ms: (min + width * (i + 1)) / 1000,
+    count: 0,
+  }));
+  const len = h.countsArrayLength;
+  for (let i = 0; i < len; i++) {
+    const c = h.getCountAtIndex(i);
+    if (c === 0) continue;
+    const v = h.valueFromIndex(i);
+    const bar = Math.min(bars - 1, Math.max(0, Math.floor((v - min) / width)));
+    out[bar]!.count += c;
+  }
+  return out;
 }

@@ -27,6 +27,14 @@ export interface LoadGeneratorOptions {
   durationMs?: number;
   /** Timeline bound (one sample per second; default 86,400 = 24 h). */
   maxSamples?: number;
+  /** Request method (default GET). */
+  method?: string;
+  /** Extra request headers, [name, value] pairs in order. */
+  headers?: [string, string][];
+  /** Body sent with every request. */
+  body?: string;
+  /** HTTPS: do not verify the server's certificate. */
+  insecure?: boolean;
 }
 
 export interface LoadGenerator extends TrafficSource {
@@ -92,6 +100,10 @@ export function workerConfigs(target: TrafficTarget, o: LoadGeneratorOptions): L
       origin: url.origin,
       path: rawPath.startsWith("/") ? rawPath : `/${rawPath}`,
       ...(target.host ? { host: target.host } : {}),
+      ...(o.method ? { method: o.method } : {}),
+      ...(o.headers?.length ? { headers: o.headers } : {}),
+      ...(o.body !== undefined ? { body: o.body } : {}),
+      ...(o.insecure ? { insecure: true } : {}),
       connections: share,
       ...(o.rate ? { rate: (o.rate * share) / connections } : {}),
       timeoutMs: o.timeoutMs ?? 2000,

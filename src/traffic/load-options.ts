@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { InputError } from "../engine/errors.js";
 
 // Text from flags or config into load-generator options, each bad value an InputError that
@@ -45,27 +46,36 @@ export function parsePositiveNumber(text: string, flag: string): number {
   return n;
 }
 
-/** An absolute http(s) URL; returns it parsed. */
+/**
+ * The URL as it may be printed: any user-info (user:password@, or a token@) replaced by
+ * `***`. Works on text that does not even parse as a URL.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/(^|\/\/)[^/@\s]+@/, "$1***@");
+}
+
+/** An absolute http(s) URL; returns it parsed. Messages never echo credentials. */
 export function parseTargetUrl(text: string): URL {
   let url: URL;
+  const shown = redactUrl(text);
   try {
     url = new URL(text);
   } catch {
     throw new InputError(
-      `url "${text}": not an absolute URL`,
+      `url "${shown}": not an absolute URL`,
       "Give the scheme and host, e.g. http://my-lb.example.com/echoserver.",
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new InputError(
-      `url "${text}": the scheme must be http or https, not ${url.protocol.replace(":", "")}`,
+      `url "${shown}": the scheme must be http or https, not ${url.protocol.replace(":", "")}`,
       "For example http://my-lb.example.com/echoserver.",
     );
   }
   if (url.username || url.password) {
     throw new InputError(
-      `url "${text}": credentials in the URL are not supported`,
-      "Remove user:password@ from the URL.",
+      `url "${shown}": credentials in the URL are not supported`,
+      "Remove user:password@ from the URL and send them as a header, e.g. -H 'Authorization: Basic …'.",
     );
   }
   return url;
@@ -88,4 +98,54 @@ export function parseTimeout(text: string): number {
     throw new InputError(`--timeout "${text}": at most 10m`, "For example --timeout 2s.");
   }
   return ms;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `-H "Name: value"` (curl's and hey's form). The value is never echoed: it may be a secret. */
+export function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(":");
+  const name = colon > 0 ? text.slice(0, colon).trim() : "";
+  const value = colon > 0 ? text.slice(colon + 1).trim() : "";
+  if (!TOKEN.test(name) || /[\r\n\0]/.test(value)) {
+    throw new InputError(
+      `-H/--header "${(name || text.split(/[\s:]/)[0] || "").slice(0, 40)} …": not a "Name: value" header`,
+      'For example -H "Accept: application/json" (repeat -H for more headers).',
+    );
+  }
+  if (name.toLowerCase() === "host") {
+    throw new InputError(
+      "-H/--header Host: use --host for the Host header",
+      "For example --host apps.example.com.",
+    );
+  }
+  return [name, value];
+}
+
+/** An HTTP method token, upper-cased (GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS…). */
+export function parseMethod(text: string): string {
+  const m = text.trim().toUpperCase();
+  if (!TOKEN.test(m) || m === "CONNECT" || m === "TRACE") {
+    throw new InputError(
+      `-m/--method "${text}": not an HTTP method this command sends`,
+      "For example -m GET, -m HEAD or -m POST.",
+    );
+  }
+  return m;
+}
+
+/** `--body text`, or `--body @path` for a file's contents (at most 16 MiB). */
+export function readBody(text: string): string {
+  if (!text.startsWith("@")) return text;
+  const path = text.slice(1);
+  try {
+    const body = readFileSync(path, "utf8");
+    if (body.length > 16 * 1024 * 1024) throw new RangeError("larger than 16 MiB");
+    return body;
+  } catch (err) {
+    throw new InputError(
+      `--body ${text}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      "Give a readable file after @, or the body itself without @.",
+    );
+  }
 }

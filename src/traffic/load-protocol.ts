@@ -11,6 +11,14 @@ export interface LoadWorkerConfig {
   path: string;
   /** Host header; default: the URL's host. */
   host?: string;
+  /** Request method (default GET). */
+  method?: string;
+  /** Extra request headers as [name, value] pairs, in order (repeats allowed). */
+  headers?: [string, string][];
+  /** Request body, sent as is with every request. */
+  body?: string;
+  /** HTTPS: accept any certificate (self-signed, wrong name). Default: verify. */
+  insecure?: boolean;
   /** This worker's keep-alive connections, each with one request in flight at a time. */
   connections: number;
   /** This worker's share of the target rate (requests/s); absent: as fast as possible. */

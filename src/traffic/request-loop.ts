@@ -1,6 +1,6 @@
 import { Client, type Dispatcher } from "undici";
 import { BucketRecorder, type WorkerBucket, type WorkerTotals } from "./bucket-recorder.js";
-import { transportErrorIndex } from "./error-kind.js";
+import { isConnectFailure, transportClassIndex } from "./error-kind.js";
 import type { LoadWorkerConfig } from "./load-protocol.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -9,11 +9,16 @@ import { TokenBucket } from "./token-bucket.js";
 // handler of its own request, so the steady state allocates nothing of ours per request.
 // A lane that finishes a request sends the next one from the completion callback, so there
 // is no queue and no timer on the hot path. Without a rate this is a closed loop (each
-// connection always has one request in flight); with a rate, lanes also need a token.
+// connection always has one request in flight); with a rate, lanes also need a token, and
+// the schedule keeps running when connections hang: what no free lane could send is counted
+// as "not sent" (dropped), never silently skipped.
+//
+// Strict client: no retries. Each lane knows whether its connection has already carried a
+// response, so a failure on a reused keep-alive connection before any response byte is told
+// apart from a reset on a fresh one (error-kind.ts, "keepalive-race").
 
 /** Lanes whose connect failed rest until the next tick instead of spinning on errors. */
 const TICK_MS = 100;
-const CONNECT_ERROR = 0;
 
 /** Code of the error a request gets when the sweep aborts it for its timeout. */
 const SWEEP_TIMEOUT_CODE = "UND_ERR_HEADERS_TIMEOUT";
@@ -24,6 +29,12 @@ class Lane implements Dispatcher.DispatchHandler {
   start = 0;
   status = 0;
   busy = false;
+  /** The socket is open (undici's connect/disconnect events). */
+  connected = false;
+  /** Responses completed on the current socket. */
+  served = 0;
+  /** The in-flight request went out on a socket that had already carried a response. */
+  reused = false;
   /** Set while inside dispatch(): an error reported synchronously must not recurse. */
   dispatching = false;
   /** The in-flight request's controller once it is written (for the timeout sweep). */
@@ -32,6 +43,14 @@ class Lane implements Dispatcher.DispatchHandler {
   constructor(client: Client, loop: RequestLoop) {
     this.client = client;
     this.loop = loop;
+    client.on("connect", () => {
+      this.connected = true;
+      this.served = 0;
+    });
+    client.on("disconnect", () => {
+      this.connected = false;
+      this.served = 0;
+    });
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -65,7 +84,7 @@ export class RequestLoop {
   private readonly lanes: Lane[] = [];
   private readonly waiting: Lane[] = [];
   private readonly parked: Lane[] = [];
-  private readonly bucket: TokenBucket | undefined;
+  private bucket: TokenBucket | undefined;
   private recorder!: BucketRecorder;
   private ticker: NodeJS.Timeout | undefined;
   private refill: NodeJS.Timeout | undefined;
@@ -89,13 +108,7 @@ export class RequestLoop {
     this.config = config;
     this.hooks = hooks;
     this.shared = issued;
-    this.opts = {
-      path: config.path,
-      method: "GET",
-      // Flat array: the cheapest header form for undici to process on every request.
-      headers: config.host ? ["host", config.host] : null,
-    };
-    this.bucket = config.rate ? new TokenBucket(config.rate, performance.now()) : undefined;
+    this.opts = requestOptions(config);
     this.done = new Promise((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -107,6 +120,7 @@ export class RequestLoop {
         connectTimeout: config.timeoutMs,
         headersTimeout: config.timeoutMs,
         bodyTimeout: config.timeoutMs,
+        ...(config.insecure ? { connect: { rejectUnauthorized: false } } : {}),
       });
       this.lanes.push(new Lane(client, this));
     }
@@ -117,6 +131,8 @@ export class RequestLoop {
     const now = performance.now();
     const t0 = now - (Date.now() - epoch0);
     this.recorder = new BucketRecorder(t0, (b) => this.hooks.onBucket(b));
+    // The schedule starts now, not when the worker was built (no backlog of start-up time).
+    if (this.config.rate) this.bucket = new TokenBucket(this.config.rate, now);
     if (this.config.durationMs !== undefined) this.deadline = t0 + this.config.durationMs;
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     if (this.stopping) {
@@ -146,6 +162,7 @@ export class RequestLoop {
     this.inflight--;
     lane.busy = false;
     lane.controller = null;
+    lane.served++;
     this.recorder.response(now, lane.status, now - lane.start);
     this.next(lane, now);
   }
@@ -155,14 +172,26 @@ export class RequestLoop {
     this.inflight--;
     lane.busy = false;
     lane.controller = null;
-    const kind = transportErrorIndex(err);
-    this.recorder.transportError(now, kind);
-    if (kind === CONNECT_ERROR || lane.dispatching) {
-      if (this.stopping) this.maybeFinish();
-      else this.parked.push(lane);
+    const cls = transportClassIndex(err, { reused: lane.reused, responseStarted: lane.status > 0 });
+    this.recorder.transportError(now, cls);
+    // Any transport failure leaves the socket unusable; undici reports "disconnect" only
+    // after this callback, so the lane forgets the connection now: its next request goes
+    // out on a fresh one and must not count as reused.
+    lane.connected = false;
+    lane.served = 0;
+    if (this.stopping) {
+      this.maybeFinish();
       return;
     }
-    this.next(lane, now);
+    // Without a rate, a lane that could not connect rests until the next tick instead of
+    // spinning; with a rate the schedule bounds it. Either way the next request is sent
+    // after undici has finished with this error (its close and connect paths are not
+    // re-entrant), never from inside its callback.
+    if (lane.dispatching || (isConnectFailure(cls) && !this.bucket)) {
+      this.parked.push(lane);
+      return;
+    }
+    queueMicrotask(() => this.next(lane, performance.now()));
   }
 
   /** The lane is idle: send its next request if the budget, the deadline and the rate allow. */
@@ -197,6 +226,7 @@ export class RequestLoop {
     lane.start = now;
     lane.status = 0;
     lane.busy = true;
+    lane.reused = lane.connected && lane.served > 0;
     lane.dispatching = true;
     lane.client.dispatch(this.opts, lane);
     lane.dispatching = false;
@@ -230,6 +260,7 @@ export class RequestLoop {
   private tick(): void {
     const now = performance.now();
     this.recorder.advance(now);
+    if (this.bucket && !this.stopping) this.recorder.notSent(now, this.bucket.takeOverflow(now));
     const limit = now - this.config.timeoutMs;
     for (const lane of this.lanes) {
       if (lane.busy && lane.start <= limit && lane.controller && !lane.controller.aborted) {
@@ -260,4 +291,18 @@ export class RequestLoop {
       this.rejectDone(err);
     }
   }
+}
+
+/** The request every lane sends, built once: undici reuses it on every dispatch. */
+function requestOptions(config: LoadWorkerConfig): Dispatcher.DispatchOptions {
+  // Flat array: the cheapest header form for undici to process on every request.
+  const headers: string[] = [];
+  if (config.host) headers.push("host", config.host);
+  for (const [name, value] of config.headers ?? []) headers.push(name, value);
+  return {
+    path: config.path,
+    method: (config.method ?? "GET") as Dispatcher.HttpMethod,
+    headers: headers.length > 0 ? headers : null,
+    ...(config.body !== undefined ? { body: Buffer.from(config.body) } : {}),
+  };
 }

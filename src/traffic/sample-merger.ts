@@ -1,6 +1,10 @@
 import type { WorkerBucket, WorkerTotals } from "./bucket-recorder.js";
 import {
   addSlots,
+  type FullPercentiles,
+  fullPercentilesMs,
+  type HistogramBar,
+  histogramBars,
   type LatencyHistogram,
   newLatencyHistogram,
   type Percentiles,
@@ -18,16 +22,24 @@ export interface LoadSummary {
   /** Requests per second over the whole run. */
   rps: number;
   requests: { total: number; ok: number; failed: number };
-  /** Non-2xx by status code, transport errors by kind, over the whole run. */
+  /** Failures by class (error-kind.ts) over the whole run. */
   errors: Record<string, number>;
+  /** Every answer by status code, 2xx included. */
+  statuses: Record<string, number>;
+  /** Rate mode: requests the schedule wanted sent that no free connection could send. */
+  dropped: number;
   /** Latency of answered requests (any status); transport errors have none. */
-  latencyMs: Percentiles;
+  latencyMs: FullPercentiles;
+  /** Response-time histogram (hey's layout: equal-width bars from fastest to slowest). */
+  histogram: HistogramBar[];
 }
 
 interface Pending {
   ok: number;
   failed: number;
+  dropped: number;
   errors: Record<string, number>;
+  statuses: Record<string, number>;
   durationMs: number;
   latency: LatencyHistogram;
 }
@@ -42,6 +54,7 @@ export class SampleMerger {
   private readonly spare: LatencyHistogram[] = [];
   private readonly cumulative = newLatencyHistogram(true);
   private readonly errors: Record<string, number> = {};
+  private readonly statuses: Record<string, number> = {};
   private next = 0;
 
   /** `epoch0`: the run's common start (epoch ms): sample k starts at epoch0 + k s. */
@@ -59,7 +72,9 @@ export class SampleMerger {
       p = {
         ok: 0,
         failed: 0,
+        dropped: 0,
         errors: {},
+        statuses: {},
         durationMs: 0,
         latency: this.spare.pop() ?? newLatencyHistogram(),
       };
@@ -67,7 +82,10 @@ export class SampleMerger {
     }
     p.ok += b.ok;
     p.failed += b.failed;
+    p.dropped += b.dropped;
     for (const kind in b.errors) p.errors[kind] = (p.errors[kind] ?? 0) + b.errors[kind]!;
+    const statuses = b.statuses;
+    for (const code in statuses) p.statuses[code] = (p.statuses[code] ?? 0) + statuses[code]!;
     p.durationMs = Math.max(p.durationMs, b.durationMs);
     addSlots(p.latency, b.latency);
     this.flushComplete();
@@ -93,12 +111,14 @@ export class SampleMerger {
     let total = 0;
     let ok = 0;
     let failed = 0;
+    let dropped = 0;
     let durationMs = 0;
     for (const t of this.totals) {
       if (!t) continue;
       total += t.requests;
       ok += t.ok;
       failed += t.failed;
+      dropped += t.dropped;
       durationMs = Math.max(durationMs, t.durationMs);
     }
     const seconds = durationMs / 1000;
@@ -107,7 +127,10 @@ export class SampleMerger {
       rps: seconds > 0 ? Math.round((total / seconds) * 10) / 10 : 0,
       requests: { total, ok, failed },
       errors: { ...this.errors },
-      latencyMs: this.latency(),
+      statuses: { ...this.statuses },
+      dropped,
+      latencyMs: fullPercentilesMs(this.cumulative),
+      histogram: histogramBars(this.cumulative),
     };
   }
 
@@ -124,8 +147,12 @@ export class SampleMerger {
       if (!p || !this.isComplete(this.next)) return;
       this.pending.delete(this.next);
       const pct = percentilesMs(p.latency);
+      const answered = p.latency.totalCount > 0;
       this.cumulative.add(p.latency);
       for (const kind in p.errors) this.errors[kind] = (this.errors[kind] ?? 0) + p.errors[kind]!;
+      for (const code in p.statuses) {
+        this.statuses[code] = (this.statuses[code] ?? 0) + p.statuses[code]!;
+      }
       p.latency.reset();
       this.spare.push(p.latency);
       const sample: LoadSample = {
@@ -137,6 +164,9 @@ export class SampleMerger {
         errors: p.errors,
         p50Ms: pct.p50,
         p99Ms: pct.p99,
+        // A second in which nothing answered has no latency, not a latency of 0.
+        ...(answered ? { maxMs: pct.max } : {}),
+        ...(p.dropped > 0 ? { dropped: p.dropped } : {}),
       };
       this.next++;
       this.emit(sample);

@@ -1,10 +1,14 @@
 // Rate limiting without a timer per request: tokens accrue with elapsed time and a request
 // takes one. The bucket holds at most `capacity` tokens (100 ms worth by default) so a
-// stall is not followed by a burst far above the target rate. Pure: the clock is passed in.
+// stall is not followed by a burst far above the target rate. Tokens that would overflow
+// are requests the schedule wanted sent while no connection was free to send them: they are
+// counted (`takeOverflow`), so a client whose connections hang in an outage reports what
+// it could not send instead of quietly sending less. Pure: the clock is passed in.
 
 export class TokenBucket {
   private tokens: number;
   private last: number;
+  private overflow = 0;
   private readonly perMs: number;
   readonly capacity: number;
 
@@ -20,7 +24,9 @@ export class TokenBucket {
 
   private refill(now: number): void {
     if (now > this.last) {
-      this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.perMs);
+      const tokens = this.tokens + (now - this.last) * this.perMs;
+      if (tokens > this.capacity) this.overflow += tokens - this.capacity;
+      this.tokens = Math.min(this.capacity, tokens);
       this.last = now;
     }
   }
@@ -39,5 +45,13 @@ export class TokenBucket {
   msUntilNext(now: number): number {
     this.refill(now);
     return this.tokens >= 1 ? 0 : (1 - this.tokens) / this.perMs;
+  }
+
+  /** Whole requests that overflowed the bucket since the last call (the fraction carries). */
+  takeOverflow(now: number): number {
+    this.refill(now);
+    const whole = Math.floor(this.overflow);
+    this.overflow -= whole;
+    return whole;
   }
 }

@@ -1,4 +1,5 @@
-import type { TrafficSample, TrafficStats } from "../engine/ports.js";
+import type { TrafficCounts, TrafficSample, TrafficStats } from "../engine/ports.js";
+import { orderFailureClasses } from "./error-kind.js";
 
 // Arithmetic over per-second samples: sums, success rates, error breakdowns. Pure.
 
@@ -8,13 +9,8 @@ export interface LoadSample extends TrafficSample {
   durationMs: number;
 }
 
-/** Running sums over samples; `errors` adds up the per-kind breakdowns. */
-export interface TrafficCounts {
-  requests: number;
-  ok: number;
-  failed: number;
-  errors: Record<string, number>;
-}
+/** Running sums over samples; `errors` adds up the per-class breakdowns. */
+export type { TrafficCounts } from "../engine/ports.js";
 
 export function emptyCounts(): TrafficCounts {
   return { requests: 0, ok: 0, failed: 0, errors: {} };
@@ -64,14 +60,5 @@ export function toStats(c: TrafficCounts): TrafficStats {
   };
 }
 
-/** Error kinds ordered for display and CSV columns: status codes ascending, then kinds. */
-export function orderErrorKinds(kinds: Iterable<string>): string[] {
-  const order = (k: string) => (/^\d+$/.test(k) ? Number(k) : 1000 + transportOrder(k));
-  return [...new Set(kinds)].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
-}
-
-const TRANSPORT_KINDS = ["connect", "reset", "timeout", "other"];
-function transportOrder(kind: string): number {
-  const i = TRANSPORT_KINDS.indexOf(kind);
-  return i === -1 ? TRANSPORT_KINDS.length : i;
-}
+/** Failure classes ordered for display and CSV columns: status codes ascending, then transport. */
+export const orderErrorKinds = orderFailureClasses;

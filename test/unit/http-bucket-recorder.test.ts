@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BucketRecorder, type WorkerBucket } from "../../src/traffic/bucket-recorder.js";
-import { TRANSPORT_ERROR_KINDS } from "../../src/traffic/error-kind.js";
+import { TRANSPORT_CLASSES } from "../../src/traffic/error-kind.js";
 import {
   addSlots,
   newLatencyHistogram,
@@ -9,7 +9,7 @@ import {
 
 // Per-second bucket arithmetic in a worker, with a hand-driven clock: t0 = 5000.
 
-const kind = (k: string) => TRANSPORT_ERROR_KINDS.indexOf(k as never);
+const kind = (k: string) => TRANSPORT_CLASSES.indexOf(k as never);
 
 function recorder() {
   const out: WorkerBucket[] = [];
@@ -38,7 +38,8 @@ describe("BucketRecorder", () => {
       durationMs: 1000,
       ok: 2,
       failed: 2,
-      errors: { "503": 1, reset: 1 },
+      errors: { "http-503": 1, reset: 1 },
+      statuses: { "200": 1, "204": 1, "503": 1 },
     });
     // three answered requests (the reset has no latency)
     expect(Array.from(out[0]!.latency.counts).reduce((a, b) => a + b, 0)).toBe(3);
@@ -66,7 +67,7 @@ describe("BucketRecorder", () => {
       [0, 1000, 1],
       [1, 350, 1],
     ]);
-    expect(totals).toEqual({ requests: 2, ok: 1, failed: 1, durationMs: 1350 });
+    expect(totals).toEqual({ requests: 2, ok: 1, failed: 1, dropped: 0, durationMs: 1350 });
   });
 
   it("finish() at an exact second boundary emits no zero-length bucket", () => {
@@ -100,7 +101,25 @@ describe("BucketRecorder", () => {
     const totals = r.finish(5000 + 50_000);
     expect(out).toHaveLength(50);
     expect(out.reduce((a, b) => a + b.ok + b.failed, 0)).toBe(sent);
-    expect(totals).toEqual({ requests: sent, ok: 45_000, failed: 5_000, durationMs: 50_000 });
-    expect(out[7]!.errors).toEqual({ "502": 90, reset: 10 });
+    expect(totals).toEqual({
+      requests: sent,
+      ok: 45_000,
+      failed: 5_000,
+      dropped: 0,
+      durationMs: 50_000,
+    });
+    expect(out[7]!.errors).toEqual({ "http-502": 90, reset: 10 });
+  });
+
+  it("counts requests the rate schedule could not send in the second they were due", () => {
+    const { r, out } = recorder();
+    r.notSent(5200, 30);
+    r.notSent(6100, 5);
+    r.notSent(6200, 0);
+    const totals = r.finish(6500);
+    expect(out.map((b) => b.dropped)).toEqual([30, 5]);
+    expect(out.map((b) => b.ok + b.failed)).toEqual([0, 0]);
+    expect(totals.dropped).toBe(35);
+    expect(totals.requests).toBe(0);
   });
 });

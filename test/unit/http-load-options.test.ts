@@ -1,13 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ExitCode, InputError } from "../../src/engine/errors.js";
-import { transportErrorKind } from "../../src/traffic/error-kind.js";
+import { transportClass } from "../../src/traffic/error-kind.js";
 import {
   parseDuration,
+  parseHeader,
   parseHostHeader,
+  parseMethod,
   parsePositiveInt,
   parsePositiveNumber,
   parseTargetUrl,
   parseTimeout,
+  redactUrl,
 } from "../../src/traffic/load-options.js";
 
 function inputError(fn: () => unknown): InputError {
@@ -64,6 +67,12 @@ describe("load options", () => {
     );
     expect(inputError(() => parseTargetUrl("ftp://x/")).message).toMatch(/http or https/);
     expect(inputError(() => parseTargetUrl("http://u:p@x/")).message).toMatch(/credentials/);
+    // and no message ever echoes them
+    expect(inputError(() => parseTargetUrl("http://u:s3cret@x/")).message).not.toContain("s3cret");
+    expect(inputError(() => parseTargetUrl("ftp://tok@x/")).message).not.toContain("tok@");
+    expect(inputError(() => parseTargetUrl("u:s3cret@x/")).message).not.toContain("s3cret");
+    expect(redactUrl("https://user:pw@lb.example.com/a@b")).toBe("https://***@lb.example.com/a@b");
+    expect(redactUrl("http://lb/x")).toBe("http://lb/x");
   });
 
   it("accepts host names for the Host header, not URLs or spaces", () => {
@@ -77,9 +86,9 @@ describe("load options", () => {
 
 describe("transport error kinds", () => {
   it.each([
-    ["ECONNREFUSED", "connect"],
-    ["UND_ERR_CONNECT_TIMEOUT", "connect"],
-    ["ENOTFOUND", "connect"],
+    ["ECONNREFUSED", "refused"],
+    ["UND_ERR_CONNECT_TIMEOUT", "timeout"],
+    ["ENOTFOUND", "unreachable"],
     ["ECONNRESET", "reset"],
     ["UND_ERR_SOCKET", "reset"],
     ["EPIPE", "reset"],
@@ -87,11 +96,29 @@ describe("transport error kinds", () => {
     ["UND_ERR_BODY_TIMEOUT", "timeout"],
     ["EWHATEVER", "other"],
   ])("%s is %s", (code, kind) => {
-    expect(transportErrorKind(Object.assign(new Error("x"), { code }))).toBe(kind);
+    expect(transportClass(Object.assign(new Error("x"), { code }))).toBe(kind);
   });
 
   it("anything without a code is other", () => {
-    expect(transportErrorKind(new Error("x"))).toBe("other");
-    expect(transportErrorKind(null)).toBe("other");
+    expect(transportClass(new Error("x"))).toBe("other");
+    expect(transportClass(null)).toBe("other");
+  });
+});
+
+describe("request options", () => {
+  it("parses -H as curl and hey do, keeps the value out of messages", () => {
+    expect(parseHeader("Accept: application/json")).toEqual(["Accept", "application/json"]);
+    expect(parseHeader("X-Token:abc:def")).toEqual(["X-Token", "abc:def"]);
+    const e = inputError(() => parseHeader("Authorization Bearer s3cret"));
+    expect(e.message).not.toContain("s3cret");
+    inputError(() => parseHeader("X: a\r\nInjected: 1"));
+    expect(inputError(() => parseHeader("Host: x")).message).toMatch(/--host/);
+  });
+
+  it("accepts method tokens, upper-cased", () => {
+    expect(parseMethod("post")).toBe("POST");
+    expect(parseMethod("HEAD")).toBe("HEAD");
+    inputError(() => parseMethod("GE T"));
+    inputError(() => parseMethod("CONNECT"));
   });
 });

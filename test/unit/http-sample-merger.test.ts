@@ -26,6 +26,8 @@ function bucket(
     ok,
     failed: 0,
     errors: {},
+    statuses: ok > 0 ? { "200": ok } : {},
+    dropped: 0,
     latency: histogramSlots(h),
     ...extra,
   };
@@ -42,9 +44,9 @@ describe("SampleMerger", () => {
     m.add(0, bucket(0, 10));
     m.add(0, bucket(1, 11));
     expect(out).toEqual([]);
-    m.add(1, bucket(0, 5, [], { failed: 2, errors: { "503": 2 } }));
+    m.add(1, bucket(0, 5, [], { failed: 2, errors: { "http-503": 2 } }));
     expect(out.map((s) => [s.at - EPOCH, s.requests, s.ok, s.failed])).toEqual([[0, 17, 15, 2]]);
-    expect(out[0]!.errors).toEqual({ "503": 2 });
+    expect(out[0]!.errors).toEqual({ "http-503": 2 });
     m.add(1, bucket(1, 1));
     expect(out.map((s) => s.requests)).toEqual([17, 12]);
   });
@@ -64,7 +66,7 @@ describe("SampleMerger", () => {
     const { m, out } = merger(2);
     m.add(0, bucket(0, 1));
     m.add(0, bucket(1, 1, [], { durationMs: 300 }));
-    m.workerDone(0, { requests: 2, ok: 2, failed: 0, durationMs: 1300 });
+    m.workerDone(0, { requests: 2, ok: 2, failed: 0, dropped: 0, durationMs: 1300 });
     m.add(1, bucket(0, 1));
     m.add(1, bucket(1, 1));
     m.add(1, bucket(2, 1, [], { durationMs: 20 }));
@@ -74,7 +76,7 @@ describe("SampleMerger", () => {
       [1, 20],
     ]);
     expect(m.allDone).toBe(false);
-    m.workerDone(1, { requests: 3, ok: 3, failed: 0, durationMs: 2020 });
+    m.workerDone(1, { requests: 3, ok: 3, failed: 0, dropped: 0, durationMs: 2020 });
     expect(m.allDone).toBe(true);
     expect(m.summary()).toMatchObject({
       durationSeconds: 2.02,
@@ -85,10 +87,30 @@ describe("SampleMerger", () => {
 
   it("sums the run's errors by kind in the summary", () => {
     const { m } = merger(1);
-    m.add(0, bucket(0, 1, [], { failed: 3, errors: { reset: 1, "500": 2 } }));
+    m.add(0, bucket(0, 1, [], { failed: 3, errors: { reset: 1, "http-500": 2 } }));
     m.add(0, bucket(1, 0, [], { failed: 1, errors: { reset: 1 }, durationMs: 10 }));
-    m.workerDone(0, { requests: 5, ok: 1, failed: 4, durationMs: 1010 });
-    expect(m.summary().errors).toEqual({ reset: 2, "500": 2 });
+    m.workerDone(0, { requests: 5, ok: 1, failed: 4, dropped: 0, durationMs: 1010 });
+    expect(m.summary().errors).toEqual({ reset: 2, "http-500": 2 });
     expect(m.summary().requests).toEqual({ total: 5, ok: 1, failed: 4 });
+  });
+
+  it("sums status codes, dropped requests, full percentiles and a histogram in the summary", () => {
+    const { m, out } = merger(1);
+    const fast = Array.from({ length: 1000 }, (_, i) => 1 + (i % 10));
+    m.add(0, bucket(0, 1000, fast, { statuses: { "200": 990, "204": 10 }, dropped: 7 }));
+    m.add(0, bucket(1, 0, [], { durationMs: 400, statuses: {} }));
+    m.workerDone(0, { requests: 1000, ok: 1000, failed: 0, dropped: 7, durationMs: 1400 });
+    const s = m.summary();
+    expect(s.statuses).toEqual({ "200": 990, "204": 10 });
+    expect(s.dropped).toBe(7);
+    expect(out[0]!.dropped).toBe(7);
+    expect(out[0]!.maxMs).toBeCloseTo(10, 1);
+    // a second in which nothing answered has no max latency at all
+    expect(out[1]!.maxMs).toBeUndefined();
+    expect(s.latencyMs.p90).toBeCloseTo(9, 1);
+    expect(s.latencyMs.p999).toBeCloseTo(10, 1);
+    expect(s.histogram).toHaveLength(10);
+    expect(s.histogram.reduce((a, b) => a + b.count, 0)).toBe(1000);
+    expect(s.histogram.at(-1)!.ms).toBeCloseTo(10, 1);
   });
 });

@@ -34,4 +34,16 @@ describe("TokenBucket", () => {
     expect(() => new TokenBucket(0, 0)).toThrow(RangeError);
     expect(() => new TokenBucket(Number.NaN, 0)).toThrow(RangeError);
   });
+
+  it("counts the tokens that overflow while nobody takes them: requests not sent", () => {
+    // 1000/s, capacity 100, one token at the start: after 1 s without a free connection,
+    // 1,001 were due and the bucket holds 100: 901 not sent
+    const b = new TokenBucket(1000, 0);
+    expect(b.takeOverflow(1000)).toBe(901);
+    expect(b.takeOverflow(1000)).toBe(0);
+    // a lane that keeps taking tokens as they come overflows nothing
+    while (b.take(1000));
+    for (let t = 1001; t < 2000; t++) b.take(t);
+    expect(b.takeOverflow(2000)).toBe(0);
+  });
 });

@@ -10,6 +10,7 @@ import {
   DEFAULT_STANDARD_GROUP,
 } from "../../infra/spec-steps.js";
 import { validateSpec } from "../../infra/validate-spec.js";
+import { isFailureClass } from "../../traffic/error-kind.js";
 import { planChanges, planStart } from "./plan.js";
 
 // The operator's configuration: the migration plan (which groups, what moves where) plus
@@ -52,6 +53,18 @@ export const configSchema = z
         successRatePercent: z.number().min(0).max(100),
         /** The traffic gate's minimum number of requests in its window. */
         minRequests: z.number().int().min(0),
+        /**
+         * Failure classes the traffic gates do not count as user-visible (default none:
+         * every failed request counts). E.g. ["keepalive-race"] for clients that retry it.
+         */
+        ignoreFailureClasses: z
+          .array(
+            z.string().refine(isFailureClass, {
+              message:
+                "a failure class: http-<code> (e.g. http-503), refused, reset, keepalive-race, timeout, tls, unreachable or other",
+            }),
+          )
+          .max(50),
       })
       .strict(),
   })
@@ -68,7 +81,13 @@ export const DEFAULT_CONFIG: RunbookConfig = {
   host: DEFAULT_SPEC.host,
   path: DEFAULT_SPEC.path,
   traffic: { connections: 8, rate: 300, timeoutSeconds: 2 },
-  gates: { windowSeconds: 5, timeoutSeconds: 600, successRatePercent: 100, minRequests: 50 },
+  gates: {
+    windowSeconds: 5,
+    timeoutSeconds: 600,
+    successRatePercent: 100,
+    minRequests: 50,
+    ignoreFailureClasses: [],
+  },
 };
 
 /** The stack's desired state before step 1 (what "provision" creates). */

@@ -42,9 +42,11 @@ export interface EksProbes {
     windowSeconds: number;
     successRatePercent: number;
     minRequests: number;
+    /** Failure classes not counted as user-visible (gates.ignoreFailureClasses). */
+    ignoreFailureClasses?: readonly string[];
   }): Probe;
-  /** No request failed since traffic started. */
-  zeroFailures(): Probe;
+  /** No user-visible request failed since traffic started. */
+  zeroFailures(ignoreFailureClasses?: readonly string[]): Probe;
   /** The stack holds no resources of this node group. */
   stackWithoutGroup(group: string): Probe;
 }

@@ -8,7 +8,7 @@ import { nodesProbe } from "../../probes/nodes-probe.js";
 import { onceProbe } from "../../probes/once-probe.js";
 import { placementProbe } from "../../probes/placement-probe.js";
 import { rolloutProbe } from "../../probes/rollout-probe.js";
-import { trafficProbe } from "../../probes/traffic-probe.js";
+import { judgeZeroFailures, trafficProbe } from "../../probes/traffic-probe.js";
 import type { EksProbes } from "./context.js";
 import { belongsToGroup } from "./intents.js";
 import type { StackOutputs } from "./stack-outputs.js";
@@ -103,20 +103,9 @@ export function createEksProbes(d: EksProbeDeps): EksProbes {
         threshold: o.successRatePercent / 100,
         minRequests: o.minRequests,
         sinceMark: o.step,
+        ...(o.ignoreFailureClasses ? { ignoreFailureClasses: o.ignoreFailureClasses } : {}),
       }),
-    zeroFailures: () =>
-      onceProbe(() => {
-        const t = d.traffic.total();
-        if (t.requests === 0) return { ok: false, reason: "no request was measured" };
-        return t.failed === 0
-          ? { ok: true, reason: `${t.requests.toLocaleString("en-US")} requests, 0 failed` }
-          : {
-              ok: false,
-              // Traffic has stopped: the count is final, waiting cannot change it.
-              terminal: true,
-              reason: `${t.failed.toLocaleString("en-US")} of ${t.requests.toLocaleString("en-US")} requests failed`,
-            };
-      }),
+    zeroFailures: (ignore) => onceProbe(() => judgeZeroFailures(d.traffic, ignore)),
     stackWithoutGroup: (group) =>
       onceProbe(async (signal) => {
         const urns = await d.stackResources(signal);

@@ -35,6 +35,7 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
         windowSeconds: config.gates.windowSeconds,
         successRatePercent: config.gates.successRatePercent,
         minRequests: config.gates.minRequests,
+        ignoreFailureClasses: config.gates.ignoreFailureClasses,
       }),
     );
   const nodes = (g: typeof standard, count = g.desired): Gate =>
@@ -225,7 +226,7 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
           title: "0 failed requests",
           windowMs: 0,
           timeoutMs,
-          probe: (c) => c.probes.zeroFailures(),
+          probe: (c) => c.probes.zeroFailures(config.gates.ignoreFailureClasses),
         },
       ],
     },
