@@ -38,16 +38,19 @@ export async function createRunTarget(
     { createInfraDriver },
     { createLoadGenerator },
     { AutoScalingClient },
+    { ElasticLoadBalancingV2Client },
     { kubeClientsFromFile },
   ] = await Promise.all([
     import("../infra/pulumi-driver.js"),
     import("../traffic/load-generator.js"),
     import("@aws-sdk/client-auto-scaling"),
+    import("@aws-sdk/client-elastic-load-balancing-v2"),
     import("../kube/clients.js"),
   ]);
 
   let infra: ReturnType<typeof createInfraDriver>;
   let asg: InstanceType<typeof AutoScalingClient>;
+  let elbv2: InstanceType<typeof ElasticLoadBalancingV2Client>;
   let getKube: (signal: AbortSignal) => Promise<KubeClients>;
   const closers: (() => Promise<void> | void)[] = [];
 
@@ -98,6 +101,13 @@ export async function createRunTarget(
       credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
       maxAttempts: 2,
     });
+    // The sandbox mirrors its load balancer's targets into moto's ELBv2 (the lb-targets gate).
+    elbv2 = new ElasticLoadBalancingV2Client({
+      region: MOTO_REGION,
+      endpoint: sandbox.motoEndpoint,
+      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+      maxAttempts: 2,
+    });
     const kube = kubeClientsFromFile(sandbox.kubeconfigPath);
     closers.push(() => kube.close());
     getKube = async () => kube;
@@ -118,6 +128,7 @@ export async function createRunTarget(
       );
     }
     asg = new AutoScalingClient({});
+    elbv2 = new ElasticLoadBalancingV2Client({});
     try {
       await asg.config.credentials();
     } catch (err) {
@@ -157,6 +168,7 @@ export async function createRunTarget(
     };
   }
   closers.push(() => asg.destroy());
+  closers.push(() => elbv2.destroy());
 
   const outputs = new StackOutputs(infra);
   const traffic = createLoadGenerator({
@@ -176,6 +188,7 @@ export async function createRunTarget(
     probes: createEksProbes({
       kube: getKube,
       asg,
+      elbv2,
       traffic,
       outputs,
       stackResources: (signal) => infra.resourceUrns(signal),
