@@ -19,6 +19,10 @@ import { loadBalancerAnnotations, NLB_IP_TARGETS } from "../../src/infra/load-ba
 import { nginxDeploymentSpec, nginxSettings } from "../../src/infra/nginx-controller.js";
 import { NODE_GROUP_LABEL } from "../../src/infra/workload-names.js";
 import { makeKubeClients } from "../../src/kube/clients.js";
+import {
+  EXCLUDE_FROM_LB_LABEL,
+  setExcludedFromLoadBalancers,
+} from "../../src/ops/exclude-from-lb.js";
 import { lbTargetsProbe } from "../../src/probes/lb-targets-probe.js";
 import { type AgentHandle, startAgent } from "../../src/sandbox/agent.js";
 import { loadBalancerUrl } from "../../src/sandbox/dataplane/lb-url.js";
@@ -354,6 +358,28 @@ describe("load-balancer fidelity: NGINX rolling replacement behind the sandbox N
     } finally {
       ac.abort();
       elbv2.destroy();
+      await kube.close();
+    }
+  }, 60_000);
+
+  it("labels a group's nodes out of instance-target load balancers, and back", async () => {
+    const kube = makeKubeClients(sb.kc);
+    const signal = new AbortController().signal;
+    const labelled = async () =>
+      (await sb.core.listNode({ labelSelector: EXCLUDE_FROM_LB_LABEL })).items
+        .map((n) => n.metadata!.name!)
+        .sort();
+    try {
+      const out = await setExcludedFromLoadBalancers(kube, { group: "old" }, true, signal);
+      expect(out.summary).toBe("3 node(s) of group old excluded from external load balancers");
+      expect(await labelled()).toEqual(["ingress-1", "ingress-2", "ingress-3"]);
+      // Idempotent: nothing left to change.
+      expect(
+        (await setExcludedFromLoadBalancers(kube, { group: "old" }, true, signal)).summary,
+      ).toMatch(/^0 node/);
+      await setExcludedFromLoadBalancers(kube, { group: "old" }, false, signal);
+      expect(await labelled()).toEqual([]);
+    } finally {
       await kube.close();
     }
   }, 60_000);
