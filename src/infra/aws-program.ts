@@ -5,7 +5,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { al2023AmiParameter } from "./ami.js";
 import { encodeNodeGroupTags } from "./asg-tags.js";
-import { GRACEFUL_SHUTDOWN, type GracefulShutdown } from "./graceful-shutdown.js";
+import { createLoadBalancerController } from "./aws-load-balancer-controller.js";
+import { deriveGracefulShutdown, type GracefulShutdown } from "./graceful-shutdown.js";
+import {
+  type LoadBalancerModel,
+  loadBalancerAnnotations,
+  NLB_IP_TARGETS,
+  READINESS_GATE_INJECT_LABEL,
+} from "./load-balancer-model.js";
 import type { MigrationSpec, NodeGroupSpec } from "./spec.js";
 import { Workload } from "./workload.js";
 import { NODE_GROUP_LABEL } from "./workload-names.js";
@@ -19,6 +26,9 @@ export interface AwsProgramOptions {
   clusterName: string;
   /** IAM principals (role or user ARNs) given cluster-admin through access entries. */
   adminPrincipalArns?: string[];
+  /** The ingress load balancer (default: the NLB with IP targets this project defends). */
+  loadBalancer?: LoadBalancerModel;
+  /** Default: derived from the load balancer (graceful-shutdown.ts). */
   shutdown?: GracefulShutdown;
 }
 
@@ -56,14 +66,9 @@ const NODE_POLICIES = [
   aws.iam.ManagedPolicy.AmazonSSMManagedInstanceCore,
 ];
 
-/** Classic LB connection draining: how long the LB keeps a removed backend (see shutdown). */
-export function awsServiceAnnotations(shutdown: GracefulShutdown): Record<string, string> {
-  return {
-    "service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled": "true",
-    "service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout": String(
-      shutdown.deregistrationDelaySeconds,
-    ),
-  };
+/** The NGINX Service's annotations: the load-balancer model as the controller reads it. */
+export function awsServiceAnnotations(lb: LoadBalancerModel): Record<string, string> {
+  return loadBalancerAnnotations(lb);
 }
 
 interface GroupResources {
@@ -121,7 +126,8 @@ function nodeGroup(
 }
 
 export function awsProgram(spec: MigrationSpec, opts: AwsProgramOptions): Record<string, unknown> {
-  const shutdown = opts.shutdown ?? GRACEFUL_SHUTDOWN;
+  const lb = opts.loadBalancer ?? NLB_IP_TARGETS;
+  const shutdown = opts.shutdown ?? deriveGracefulShutdown(lb);
   const vpc = new awsx.ec2.Vpc(`${opts.clusterName}-vpc`, {
     // One NAT gateway: the nodes live in private subnets and only pull images.
     natGateways: { strategy: awsx.ec2.NatGatewayStrategy.Single },
@@ -163,16 +169,30 @@ export function awsProgram(spec: MigrationSpec, opts: AwsProgramOptions): Record
     kubeconfig: cluster.kubeconfigJson,
     enableServerSideApply: true,
   });
+  const nodeGroups = groups.map((g) => g.nodeGroup);
+  // The controller runs on the standard group's nodes like any workload.
+  const lbc = createLoadBalancerController(
+    {
+      clusterName: cluster.eksCluster.name,
+      vpcId: vpc.vpcId,
+      region: aws.getRegionOutput().name,
+    },
+    { provider, dependsOn: nodeGroups },
+  );
   const workload = new Workload(
     "workload",
     {
       spec,
       shutdown,
-      serviceAnnotations: awsServiceAnnotations(shutdown),
+      serviceAnnotations: awsServiceAnnotations(lb),
       ingressAnnotations: {},
+      // IP targets: the controller's webhook gives NGINX pods its readiness gate, so a
+      // rollout only proceeds once the new pod is healthy in the target group.
+      namespaceLabels: { ...READINESS_GATE_INJECT_LABEL },
     },
-    // Pods need nodes: the Deployments' readiness waits would otherwise race the groups.
-    { provider, dependsOn: groups.map((g) => g.nodeGroup) },
+    // Pods need nodes (the Deployments' readiness waits would otherwise race the groups) and
+    // the controller's webhook (or pods are created without their readiness gate).
+    { provider, dependsOn: [...nodeGroups, lbc.release] },
   );
   return {
     kubeconfig: pulumi.secret(cluster.kubeconfigJson),

@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { encodeNodeGroupTags } from "./asg-tags.js";
-import { GRACEFUL_SHUTDOWN, type GracefulShutdown } from "./graceful-shutdown.js";
+import { deriveGracefulShutdown, type GracefulShutdown } from "./graceful-shutdown.js";
+import {
+  type LoadBalancerModel,
+  loadBalancerAnnotations,
+  NLB_IP_TARGETS,
+  READINESS_GATE_INJECT_LABEL,
+} from "./load-balancer-model.js";
 import { LocalAsgProvider, LocalAutoScalingGroup } from "./local-asg.js";
 import type { MigrationSpec } from "./spec.js";
 import { awaitTimeout, SKIP_AWAIT, Workload } from "./workload.js";
@@ -28,6 +34,8 @@ export interface LocalProgramOptions {
   loadBalancerTimeoutSeconds: number;
   /** Wait for the Ingress's status (needs an ingress controller that writes it). */
   awaitIngress: boolean;
+  /** The load balancer the sandbox plays (default: the one the AWS program provisions). */
+  loadBalancer?: LoadBalancerModel;
   shutdown?: GracefulShutdown;
 }
 
@@ -73,10 +81,15 @@ export function localProgram(
     "workload",
     {
       spec,
-      shutdown: opts.shutdown ?? GRACEFUL_SHUTDOWN,
-      serviceAnnotations: opts.awaitLoadBalancer
-        ? awaitTimeout(opts.loadBalancerTimeoutSeconds)
-        : { ...SKIP_AWAIT },
+      shutdown: opts.shutdown ?? deriveGracefulShutdown(opts.loadBalancer ?? NLB_IP_TARGETS),
+      // The same annotations as on AWS: the sandbox's data plane reads its balancer from them.
+      serviceAnnotations: {
+        ...loadBalancerAnnotations(opts.loadBalancer ?? NLB_IP_TARGETS),
+        ...(opts.awaitLoadBalancer
+          ? awaitTimeout(opts.loadBalancerTimeoutSeconds)
+          : { ...SKIP_AWAIT }),
+      },
+      namespaceLabels: { ...READINESS_GATE_INJECT_LABEL },
       ingressAnnotations: opts.awaitIngress ? {} : { ...SKIP_AWAIT },
     },
     { provider, dependsOn: groups.map((g) => g.asg) },

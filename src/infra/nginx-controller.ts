@@ -51,10 +51,11 @@ export const NGINX_TOLERATIONS: k8s.types.input.core.v1.Toleration[] = [
   { ...WORKLOAD.nginxTaint, operator: "Equal" },
 ];
 
-/** The tutorial's tuning (keep-alive, timeouts, retries on the next upstream) + shutdown. */
+/** The tutorial's tuning (timeouts, retries on the next upstream) + the derived shutdown
+ * and keep-alive timings (graceful-shutdown.ts). */
 export function nginxSettings(shutdown: GracefulShutdown): Record<string, string> {
   return {
-    "keep-alive": "200",
+    "keep-alive": String(shutdown.keepAliveSeconds),
     "keep-alive-requests": "10000",
     "proxy-connect-timeout": "10",
     "proxy-read-timeout": "120",
@@ -62,10 +63,15 @@ export function nginxSettings(shutdown: GracefulShutdown): Record<string, string
     // A request that hits an upstream while it goes away is retried on another one.
     "proxy-next-upstream": "error timeout http_502 http_503 http_504",
     "upstream-keepalive-connections": "128",
-    "upstream-keepalive-timeout": "315",
+    "upstream-keepalive-timeout": String(shutdown.upstreamKeepAliveSeconds),
     "upstream-keepalive-requests": "1000000",
     "worker-processes": "8",
     "worker-shutdown-timeout": `${shutdown.workerShutdownTimeoutSeconds}s`,
+    // ingress-nginx has no ConfigMap key for nginx's keepalive_time; the http snippet is
+    // the supported way to set an http-level directive.
+    ...(shutdown.keepAliveMaxAgeSeconds > 0
+      ? { "http-snippet": `keepalive_time ${shutdown.keepAliveMaxAgeSeconds}s;` }
+      : {}),
   };
 }
 

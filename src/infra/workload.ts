@@ -16,6 +16,8 @@ export interface WorkloadArgs {
   serviceAnnotations: Record<string, string>;
   /** Annotations of the echoserver Ingress (await control). */
   ingressAnnotations: Record<string, string>;
+  /** Labels of the workload's namespace (the LB controller's readiness-gate injection). */
+  namespaceLabels?: Record<string, string>;
 }
 
 /** Pulumi waits for a resource's readiness unless told to skip (kwok has no LB/ingress controller). */
@@ -49,7 +51,7 @@ export class Workload extends pulumi.ComponentResource {
 
     const ns = new k8s.core.v1.Namespace(
       "namespace",
-      { metadata: { name: WORKLOAD.namespace } },
+      { metadata: { name: WORKLOAD.namespace, labels: args.namespaceLabels } },
       child,
     );
     new k8s.networking.v1.IngressClass(

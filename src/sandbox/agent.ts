@@ -1,12 +1,15 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { PrerequisiteError } from "../engine/errors.js";
 import { WORKLOAD } from "../infra/workload-names.js";
 import { SBIN_DIRS, which } from "../which.js";
 import { DataPlane, type DataPlaneStatus } from "./dataplane/data-plane.js";
+import { Elbv2Mirror } from "./dataplane/elbv2-mirror.js";
 import { type Log, silentLog } from "./dataplane/log.js";
 import { reapStaleProcesses } from "./dataplane/supervisor.js";
 import { fnv1a } from "./fnv1a.js";
@@ -68,6 +71,8 @@ export interface AgentStatus {
 
 export interface AgentHandle {
   readonly lbUrl: string;
+  /** The balancer's targets as mirrored into moto's ELBv2. */
+  readonly elbv2Mirror: Elbv2Mirror;
   readonly dataPlane: DataPlane;
   readonly nodeGroups: NodeGroupController;
   status(): AgentStatus;
@@ -155,6 +160,26 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
     maxAttempts: 2,
   });
 
+  // The balancer's targets, mirrored into moto's ELBv2 like the AWS Load Balancer Controller
+  // keeps the NLB's target group: the lb-targets gate asks the same API on both targets.
+  const motoClient = {
+    region: o.region ?? AGENT_DEFAULTS.region,
+    endpoint: o.motoEndpoint,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    maxAttempts: 2,
+  };
+  const elbv2 = new ElasticLoadBalancingV2Client(motoClient);
+  const ec2 = new EC2Client(motoClient);
+  const namespace = o.namespace ?? AGENT_DEFAULTS.namespace;
+  const mirror = new Elbv2Mirror({
+    elbv2,
+    ec2,
+    cluster: o.cluster,
+    service: `${namespace}/${WORKLOAD.nginx.name}`,
+    port: WORKLOAD.nginx.httpPort,
+    log,
+  });
+
   const dpDir = join(o.stateDir, "dataplane");
   const portFile = join(dpDir, "lb", "port");
   mkdirSync(join(dpDir, "lb"), { recursive: true, mode: 0o700 });
@@ -186,13 +211,14 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
     kc,
     dir: dpDir,
     stateDir: o.stateDir,
-    namespace: o.namespace ?? AGENT_DEFAULTS.namespace,
+    namespace,
     timeFactor,
     lbPort,
     nginxBinary,
     haproxyBinary,
     log,
     onChange,
+    targets: mirror,
   });
   const nodeGroups = new NodeGroupController({
     cluster: o.cluster,
@@ -223,6 +249,7 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
   let stopping: Promise<void> | undefined;
   return {
     lbUrl: dataPlane.lbUrl(),
+    elbv2Mirror: mirror,
     dataPlane,
     nodeGroups,
     status,
@@ -232,6 +259,10 @@ export async function startAgent(o: AgentOptions): Promise<AgentHandle> {
         controllers.abort();
         await nodeLoop.catch(() => {});
         await dataPlane.stop();
+        mirror.stop();
+        await mirror.settled().catch(() => {});
+        elbv2.destroy();
+        ec2.destroy();
         clearTimeout(statusTimer);
         ready = false;
         writeStatus();

@@ -10,13 +10,19 @@ import type { RunTarget, TargetDeps, TargetRequest } from "./target.js";
 // from the default provider chain; the cluster's kubeconfig from the stack once it exists.
 
 export async function createAwsTarget(req: TargetRequest, deps: TargetDeps): Promise<RunTarget> {
-  const [{ which }, { AutoScalingClient }, { kubeClientsFromFile }, { awsInfraDriver }] =
-    await Promise.all([
-      import("../which.js"),
-      import("@aws-sdk/client-auto-scaling"),
-      import("../kube/clients.js"),
-      import("./aws-infra.js"),
-    ]);
+  const [
+    { which },
+    { AutoScalingClient },
+    { ElasticLoadBalancingV2Client },
+    { kubeClientsFromFile },
+    { awsInfraDriver },
+  ] = await Promise.all([
+    import("../which.js"),
+    import("@aws-sdk/client-auto-scaling"),
+    import("@aws-sdk/client-elastic-load-balancing-v2"),
+    import("../kube/clients.js"),
+    import("./aws-infra.js"),
+  ]);
   deps.signal.throwIfAborted();
   const pulumi = which("pulumi");
   if (!pulumi) {
@@ -53,6 +59,7 @@ export async function createAwsTarget(req: TargetRequest, deps: TargetDeps): Pro
     stack: req.stack,
     workDir: join(stackDir(req.stack), "pulumi-aws"),
   });
+  const elbv2 = new ElasticLoadBalancingV2Client({});
   let kube: KubeClients | undefined;
   return {
     name: "aws",
@@ -77,10 +84,12 @@ export async function createAwsTarget(req: TargetRequest, deps: TargetDeps): Pro
       return kube;
     },
     asg,
+    elbv2,
     preflight,
     close: async () => {
       kube?.close();
       asg.destroy();
+      elbv2.destroy();
     },
   };
 }

@@ -17,6 +17,7 @@ export async function createLocalTarget(req: TargetRequest, deps: TargetDeps): P
     { sandboxUp },
     { MOTO_REGION, MOTO_CREDENTIALS },
     { AutoScalingClient },
+    { ElasticLoadBalancingV2Client },
     { kubeClientsFromFile },
     { localInfraDriver },
   ] = await Promise.all([
@@ -25,6 +26,7 @@ export async function createLocalTarget(req: TargetRequest, deps: TargetDeps): P
     import("../sandbox/sandbox.js"),
     import("../sandbox/moto.js"),
     import("@aws-sdk/client-auto-scaling"),
+    import("@aws-sdk/client-elastic-load-balancing-v2"),
     import("../kube/clients.js"),
     import("./local-infra.js"),
   ]);
@@ -67,16 +69,25 @@ export async function createLocalTarget(req: TargetRequest, deps: TargetDeps): P
     credentials: MOTO_CREDENTIALS,
     maxAttempts: 2,
   });
+  // The sandbox mirrors its load balancer's targets into moto's ELBv2 (the lb-targets gate).
+  const elbv2 = new ElasticLoadBalancingV2Client({
+    region: MOTO_REGION,
+    endpoint: sandbox.motoEndpoint,
+    credentials: MOTO_CREDENTIALS,
+    maxAttempts: 2,
+  });
   const kube = kubeClientsFromFile(sandbox.kubeconfigPath);
   return {
     name: "local",
     infra,
     kube: async () => kube,
     asg,
+    elbv2,
     preflight,
     close: async () => {
       kube.close();
       asg.destroy();
+      elbv2.destroy();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { EngineEvent } from "../engine/events.js";
 import type { Diagnostic } from "../engine/ports.js";
 import type { PulumiInfraDriver } from "../infra/pulumi-driver.js";
@@ -18,6 +19,8 @@ export interface RunTarget {
   /** Kubernetes clients; on AWS they exist only once the cluster does (after step 1). */
   kube(signal: AbortSignal): Promise<KubeClients>;
   asg: AutoScalingClient;
+  /** The load balancer's API (in the sandbox, moto mirrors the sandbox balancer's targets). */
+  elbv2: ElasticLoadBalancingV2Client;
   /** What the target's preflight found (versions, endpoints, warnings). */
   preflight: Diagnostic[];
   close(): Promise<void>;

@@ -12,6 +12,9 @@ import {
 } from "@kubernetes/client-node";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GRACEFUL_SHUTDOWN } from "../../src/infra/graceful-shutdown.js";
+import { loadBalancerAnnotations, NLB_IP_TARGETS } from "../../src/infra/load-balancer-model.js";
+import { nginxSettings } from "../../src/infra/nginx-controller.js";
 import { makeKubeClients } from "../../src/kube/clients.js";
 import { drainNodes } from "../../src/ops/drain.js";
 import { type AgentHandle, startAgent } from "../../src/sandbox/agent.js";
@@ -53,14 +56,21 @@ function nginxDeployment(replicas: number): V1Deployment {
         metadata: { labels: nginxLabels },
         spec: {
           nodeSelector: { role: "ingress" },
-          // ×0.2 in the sandbox: preStop 1 s, grace 6 s.
-          terminationGracePeriodSeconds: 30,
+          // The derived timings (infra/graceful-shutdown.ts), ×0.2 in the sandbox: preStop
+          // 10 s, grace 24 s. The balancer (an NLB, L4) no longer hides shorter ones.
+          terminationGracePeriodSeconds: GRACEFUL_SHUTDOWN.terminationGracePeriodSeconds,
           containers: [
             {
               name: "controller",
               image: "registry.k8s.io/ingress-nginx/controller:v1.13.3",
               ports: [{ name: "http", containerPort: 80 }],
-              lifecycle: { preStop: { exec: { command: ["/bin/sh", "-c", "sleep 5"] } } },
+              lifecycle: {
+                preStop: {
+                  exec: {
+                    command: ["/bin/sh", "-c", `sleep ${GRACEFUL_SHUTDOWN.preStopSleepSeconds}`],
+                  },
+                },
+              },
             },
           ],
         },
@@ -96,17 +106,15 @@ async function createWorkload(): Promise<void> {
   await sb.core.createNamespace({ body: { metadata: { name: NS } } });
   await sb.core.createNamespacedConfigMap({
     namespace: NS,
-    body: { metadata: { name: "nginx-ing-cntlr" }, data: { "worker-shutdown-timeout": "20s" } },
+    body: { metadata: { name: "nginx-ing-cntlr" }, data: nginxSettings(GRACEFUL_SHUTDOWN) },
   });
   await sb.core.createNamespacedService({
     namespace: NS,
     body: {
       metadata: {
         name: "nginx-ing-cntlr",
-        annotations: {
-          "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes":
-            "deregistration_delay.timeout_seconds=5",
-        },
+        // The AWS program's annotations: the sandbox plays the NLB they describe.
+        annotations: loadBalancerAnnotations(NLB_IP_TARGETS),
       },
       spec: {
         type: "LoadBalancer",
@@ -196,6 +204,16 @@ async function until(cond: () => boolean, timeoutMs: number, describe: () => str
       throw new Error(`condition not met in ${timeoutMs} ms: ${describe()}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Every terminating NGINX pod's process has stopped (preStop and drain are over). */
+async function terminationsDone(timeoutMs = 60_000): Promise<void> {
+  await until(
+    () =>
+      !agent.status().dataPlane!.pods.some((p) => p.role === "nginx" && p.phase === "terminating"),
+    timeoutMs,
+    () => JSON.stringify(agent.status().dataPlane?.pods),
+  );
 }
 
 async function rolloutComplete(name: string, timeoutMs = 60_000): Promise<void> {
@@ -340,12 +358,14 @@ describe("sandbox data plane", () => {
       });
       await rolloutComplete("nginx-ing-cntlr");
       await waitServing("nginx-ing-cntlr", 3);
+      // The old pods' shutdown is when requests would fail: measure it too.
+      await terminationsDone();
     });
     const after = (await pods("app=nginx-ing-cntlr")).items.map((p) => p.metadata!.name!);
     expect(after.some((n) => before.has(n))).toBe(false);
     console.log("rolling update under load:", JSON.stringify(summary));
     // Every old pod went through the node's sequence: out of the LB first, then the preStop
-    // wait (5 s × 0.2), then a graceful stop it completed within its grace period.
+    // wait (50 s × 0.2), then a graceful stop it completed within its grace period.
     const log = agentLog();
     for (const pod of before) {
       const term = log.find((l) => l.msg === "pod terminating" && l.pod === pod);
@@ -385,6 +405,7 @@ describe("sandbox data plane", () => {
         },
       });
       await waitServing("nginx-ing-cntlr", 3);
+      await terminationsDone();
     });
     await kube.close();
     const placed = (await pods("app=nginx-ing-cntlr")).items.map((p) => p.spec?.nodeName);

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeNodeGroupTags } from "../../src/infra/asg-tags.js";
+import { LBC_CHART } from "../../src/infra/aws-load-balancer-controller.js";
+import { deriveGracefulShutdown, shutdownViolations } from "../../src/infra/graceful-shutdown.js";
+import { loadBalancerAnnotations, NLB_IP_TARGETS } from "../../src/infra/load-balancer-model.js";
 import type { MigrationSpec } from "../../src/infra/spec.js";
 import { migrationSpecSchema } from "../../src/infra/spec.js";
 import { stepSpecs } from "../../src/infra/spec-steps.js";
@@ -67,6 +70,9 @@ async function run(spec: MigrationSpec): Promise<Run> {
         return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
       },
       call(args) {
+        if (args.token === "aws:index/getRegion:getRegion") {
+          return { name: "us-east-1", region: "us-east-1", id: "us-east-1" };
+        }
         if (args.token === "aws:ssm/getParameter:getParameter") {
           const name = String(args.inputs.name);
           ssmParameters.push(name);
@@ -253,16 +259,89 @@ describe("AWS program, step by step", () => {
     expect(r.outputs.asgNames).toEqual({ standard: "standard-nodes-asg", new: "new-nodes-asg" });
   });
 
-  it("the NGINX Service drains connections on the classic LB for the deregistration delay", () => {
+  it("the NGINX Service asks the AWS Load Balancer Controller for the model's NLB", () => {
     const svc = ofType(runs.provision, "kubernetes:core/v1:Service").find(
       (x) => (x.inputs.metadata as { name: string }).name === WORKLOAD.nginx.name,
     );
     const meta = svc?.inputs.metadata as { annotations: Record<string, string> } | undefined;
-    expect(meta?.annotations).toEqual({
-      "service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled": "true",
-      "service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout": "30",
+    // Every annotation comes from the one load-balancer model, nothing else.
+    expect(meta?.annotations).toEqual(loadBalancerAnnotations(NLB_IP_TARGETS));
+    expect(meta?.annotations).toMatchObject({
+      "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+      "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+      "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": `deregistration_delay.timeout_seconds=${NLB_IP_TARGETS.deregistrationDelaySeconds},deregistration_delay.connection_termination.enabled=true,target_health_state.unhealthy.connection_termination.enabled=true`,
+      "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": String(
+        NLB_IP_TARGETS.healthCheck.intervalSeconds,
+      ),
+      "service.beta.kubernetes.io/aws-load-balancer-healthcheck-unhealthy-threshold": String(
+        NLB_IP_TARGETS.healthCheck.unhealthyThreshold,
+      ),
+      "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-80": `tcp.idle_timeout.seconds=${NLB_IP_TARGETS.idleTimeoutSeconds}`,
     });
+    // The in-tree Classic LB's annotations are gone: the controller owns the Service.
+    expect(Object.keys(meta?.annotations ?? {}).join()).not.toContain("connection-draining");
     expect((svc?.inputs.spec as { type: string } | undefined)?.type).toBe("LoadBalancer");
+  });
+
+  it("NGINX's shutdown timings are the ones derived from the model", () => {
+    const d = ofType(runs.provision, "kubernetes:apps/v1:Deployment").find(
+      (x) => (x.inputs.metadata as { name: string }).name === WORKLOAD.nginx.name,
+    );
+    const pod = (d!.inputs.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+    const derived = deriveGracefulShutdown(NLB_IP_TARGETS);
+    expect(pod.terminationGracePeriodSeconds).toBe(derived.terminationGracePeriodSeconds);
+    const [c] = pod.containers as { lifecycle: { preStop: { sleep: { seconds: number } } } }[];
+    expect(c?.lifecycle.preStop.sleep.seconds).toBe(derived.preStopSleepSeconds);
+    const cm = ofType(runs.provision, "kubernetes:core/v1:ConfigMap").find(
+      (x) => (x.inputs.metadata as { name: string }).name === WORKLOAD.nginx.name,
+    );
+    expect(cm?.inputs.data).toMatchObject({
+      "worker-shutdown-timeout": `${derived.workerShutdownTimeoutSeconds}s`,
+      "keep-alive": String(derived.keepAliveSeconds),
+      "http-snippet": `keepalive_time ${derived.keepAliveMaxAgeSeconds}s;`,
+    });
+    expect(shutdownViolations(derived, NLB_IP_TARGETS)).toEqual([]);
+  });
+
+  it("installs the controller from a pinned chart, IAM through EKS Pod Identity", () => {
+    const r = runs.provision;
+    const [release] = ofType(r, "kubernetes:helm.sh/v3:Release");
+    expect(release?.inputs).toMatchObject({
+      chart: LBC_CHART.chart,
+      version: LBC_CHART.version,
+      namespace: "kube-system",
+      repositoryOpts: { repo: LBC_CHART.repo },
+      values: {
+        clusterName: "eks-runbook-unit",
+        vpcId: "vpc-1",
+        region: "us-east-1",
+        serviceAccount: { create: true, name: LBC_CHART.serviceAccount },
+      },
+    });
+    expect(LBC_CHART.version).toMatch(/^\d+\.\d+\.\d+$/);
+    const [assoc] = ofType(r, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+    expect(assoc?.inputs).toMatchObject({
+      clusterName: "eks-runbook-unit",
+      namespace: "kube-system",
+      serviceAccount: LBC_CHART.serviceAccount,
+      roleArn: "arn:aws:iam::123456789012:role/aws-lbc-role",
+    });
+    const role = ofType(r, "aws:iam/role:Role").find((x) => x.name === "aws-lbc-role");
+    const trust = JSON.parse(String(role?.inputs.assumeRolePolicy));
+    expect(trust.Statement[0]).toMatchObject({
+      Principal: { Service: "pods.eks.amazonaws.com" },
+      Action: ["sts:AssumeRole", "sts:TagSession"],
+    });
+    expect(ofType(r, "aws:eks/addon:Addon").map((x) => x.inputs.addonName)).toContain(
+      "eks-pod-identity-agent",
+    );
+  });
+
+  it("labels the workload namespace for the controller's pod readiness gate", () => {
+    const [ns] = ofType(runs.provision, "kubernetes:core/v1:Namespace");
+    expect((ns!.inputs.metadata as { labels: Record<string, string> }).labels).toEqual({
+      "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled",
+    });
   });
 
   it("the kubeconfig output is a secret", async () => {

@@ -49,6 +49,9 @@ export interface EksProbes {
   zeroFailures(ignoreFailureClasses?: readonly string[]): Probe;
   /** The stack holds no resources of this node group. */
   stackWithoutGroup(group: string): Probe;
+  /** The load balancer (ELBv2 DescribeTargetHealth) has no target, registered or
+   * draining, on this group's nodes. */
+  lbTargetsOff(group: string): Probe;
 }
 
 export interface EksOps {
@@ -61,6 +64,10 @@ export interface EksOps {
   uncordon(group: string, signal: AbortSignal): Promise<ActionOutcome>;
   deleteNodesPreview(group: string, signal: AbortSignal): Promise<ActionPreview>;
   deleteNodes(group: string, signal: AbortSignal): Promise<ActionOutcome>;
+  /** Labels the group's nodes node.kubernetes.io/exclude-from-external-load-balancers. */
+  excludeFromLoadBalancers(group: string, signal: AbortSignal): Promise<ActionOutcome>;
+  /** Removes that label (roll back of a drain). */
+  includeInLoadBalancers(group: string, signal: AbortSignal): Promise<ActionOutcome>;
 }
 
 export interface EksReport {

@@ -1,4 +1,5 @@
 import type { KubeClients } from "../../kube/clients.js";
+import { setExcludedFromLoadBalancers } from "../../ops/exclude-from-lb.js";
 import {
   deleteNodesOfGroup,
   previewDeleteNodes,
@@ -22,5 +23,13 @@ export function createEksOps(getKube: (signal: AbortSignal) => Promise<KubeClien
     uncordon: async (g, signal) => uncordonGroup(await group(g, signal), signal),
     deleteNodesPreview: async (g, signal) => previewDeleteNodes(await group(g, signal), signal),
     deleteNodes: async (g, signal) => deleteNodesOfGroup(await group(g, signal), signal),
+    excludeFromLoadBalancers: async (g, signal) => {
+      const t = await group(g, signal);
+      return setExcludedFromLoadBalancers(t.kube, t.selector, true, signal);
+    },
+    includeInLoadBalancers: async (g, signal) => {
+      const t = await group(g, signal);
+      return setExcludedFromLoadBalancers(t.kube, t.selector, false, signal);
+    },
   };
 }

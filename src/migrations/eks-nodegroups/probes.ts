@@ -1,9 +1,12 @@
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { Probe, TrafficSource } from "../../engine/ports.js";
+import { WORKLOAD } from "../../infra/workload-names.js";
 import type { KubeClients } from "../../kube/clients.js";
 import { asgProbe } from "../../probes/asg-probe.js";
 import { drainedProbe } from "../../probes/drained-probe.js";
 import { httpOkProbe } from "../../probes/http-ok-probe.js";
+import { lbTargetsProbe } from "../../probes/lb-targets-probe.js";
 import { nodesProbe } from "../../probes/nodes-probe.js";
 import { onceProbe } from "../../probes/once-probe.js";
 import { placementProbe } from "../../probes/placement-probe.js";
@@ -20,6 +23,8 @@ export interface EksProbeDeps {
   /** Kubernetes clients; on AWS they exist only once the cluster does (after step 1). */
   kube: (signal: AbortSignal) => Promise<KubeClients>;
   asg: AutoScalingClient;
+  /** ELBv2 (AWS, or the sandbox's moto with the balancer's mirrored targets). */
+  elbv2: ElasticLoadBalancingV2Client;
   traffic: TrafficSource;
   outputs: StackOutputs;
   /** URNs of the resources in the stack (for "no old-group resources"). */
@@ -105,6 +110,14 @@ export function createEksProbes(d: EksProbeDeps): EksProbes {
         sinceMark: o.step,
         ...(o.ignoreFailureClasses ? { ignoreFailureClasses: o.ignoreFailureClasses } : {}),
       }),
+    lbTargetsOff: (group) =>
+      deferred(async (signal) =>
+        lbTargetsProbe(d.elbv2, await d.kube(signal), {
+          service: `${WORKLOAD.namespace}/${WORKLOAD.nginx.name}`,
+          cluster: await d.outputs.clusterName(signal),
+          oldCapacity: { group },
+        }),
+      ),
     zeroFailures: (ignore) => onceProbe(() => judgeZeroFailures(d.traffic, ignore)),
     stackWithoutGroup: (group) =>
       onceProbe(async (signal) => {

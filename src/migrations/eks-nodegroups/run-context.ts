@@ -46,6 +46,7 @@ export async function createEksRun(o: {
     probes: createEksProbes({
       kube: target.kube,
       asg: target.asg,
+      elbv2: target.elbv2,
       traffic,
       outputs,
       stackResources: (signal) => target.infra.resourceUrns(signal),

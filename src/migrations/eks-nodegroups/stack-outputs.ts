@@ -7,6 +7,7 @@ import type { InfraDriver } from "../../engine/ports.js";
 export class StackOutputs {
   private readonly asgNames = new Map<string, string>();
   private lbUrl: string | undefined;
+  private cluster: string | undefined;
 
   constructor(private readonly infra: Pick<InfraDriver<unknown>, "outputs">) {}
 
@@ -18,6 +19,7 @@ export class StackOutputs {
         if (typeof name === "string" && name) this.asgNames.set(group, name);
       }
     }
+    if (typeof out.clusterName === "string" && out.clusterName) this.cluster = out.clusterName;
     if (typeof out.nginxServiceUrl === "string" && out.nginxServiceUrl)
       this.lbUrl = out.nginxServiceUrl;
   }
@@ -25,6 +27,12 @@ export class StackOutputs {
   async asgName(group: string, signal: AbortSignal): Promise<string | undefined> {
     if (!this.asgNames.has(group)) await this.refresh(signal);
     return this.asgNames.get(group);
+  }
+
+  /** The cluster's name (the load balancer controller tags its resources with it). */
+  async clusterName(signal: AbortSignal): Promise<string | undefined> {
+    if (!this.cluster) await this.refresh(signal);
+    return this.cluster;
   }
 
   /** The load balancer's base URL (http://host:port), refreshed when unknown. */

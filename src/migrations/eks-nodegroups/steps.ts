@@ -56,6 +56,11 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
         expected: spec.nginx.replicas,
       }),
     );
+  // Before old capacity leaves (drain, delete, scale to 0) the load balancer itself must
+  // route nothing there: no target on old nodes, registered or still draining.
+  const lbOffOld: Gate = gate("lb-targets", `no load balancer target on ${old.name} nodes`, (c) =>
+    c.probes.lbTargetsOff(old.name),
+  );
   const rollout = (name: string): Gate =>
     gate(`rollout-${name}`, `${name} rollout complete`, (c) =>
       c.probes.rolloutComplete({ namespace: WORKLOAD.namespace, name }),
@@ -146,7 +151,12 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
         "the PDB and graceful shutdown move it one pod at a time without dropping a request.",
       change: change.get("migrate-nginx")!,
       intent: intents.migrateNginx(),
-      gates: [rollout(WORKLOAD.nginx.name), nginxOn(fresh.instanceType), traffic("migrate-nginx")],
+      gates: [
+        rollout(WORKLOAD.nginx.name),
+        nginxOn(fresh.instanceType),
+        lbOffOld,
+        traffic("migrate-nginx"),
+      ],
     },
     {
       id: "drain-old-nodes",
@@ -156,13 +166,22 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
         "so nothing is scheduled there again and nothing is killed outside its budget.",
       action: {
         preview: (c, _spec, signal) => c.ops.drainPreview(old.name, signal),
-        run: (c, _spec, signal, progress) => c.ops.drain(old.name, signal, progress),
-        undo: (c, _spec, signal) => c.ops.uncordon(old.name, signal),
+        run: async (c, _spec, signal, progress) => {
+          // Instance-target load balancers deregister labelled nodes; a cordon does not.
+          const excluded = await c.ops.excludeFromLoadBalancers(old.name, signal);
+          progress({ done: 0, total: 0, message: excluded.summary });
+          return c.ops.drain(old.name, signal, progress);
+        },
+        undo: async (c, _spec, signal) => {
+          await c.ops.includeInLoadBalancers(old.name, signal);
+          return c.ops.uncordon(old.name, signal);
+        },
       },
       gates: [
         gate("drained", `no evictable pods on ${old.name} nodes`, (c) =>
           c.probes.noEvictablePods(old.name),
         ),
+        lbOffOld,
         traffic("drain-old-nodes"),
       ],
     },
@@ -178,6 +197,7 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
         gate("nodes-gone", `no ${old.name} nodes in the API`, (c) =>
           c.probes.nodesAbsent(old.name),
         ),
+        lbOffOld,
         traffic("delete-old-nodes"),
       ],
     },
@@ -191,6 +211,7 @@ export function eksMigrationSteps(config: RunbookConfig): EksStep[] {
         gate("asg-old-empty", `ASG ${old.name}: 0 InService`, (c) =>
           c.probes.asgInService({ group: old.name, count: 0 }),
         ),
+        lbOffOld,
         traffic("scale-old-to-zero"),
       ],
     },

@@ -16,6 +16,7 @@ import {
   type V1Service,
   Watch,
 } from "@kubernetes/client-node";
+import type { LoadBalancerModel } from "../../infra/load-balancer-model.js";
 import { WORKLOAD } from "../../infra/workload-names.js";
 import { EndpointPortMap, findServicePort, readyBackendPorts } from "./endpoint-map.js";
 import { buildIngressModel } from "./ingress-model.js";
@@ -33,7 +34,7 @@ import {
   servingPort,
   terminationPlan,
 } from "./pod-spec.js";
-import { deregistrationDelaySeconds } from "./service-timings.js";
+import { loadBalancerModelOf, type SandboxBalancer, sandboxBalancer } from "./service-timings.js";
 import { ProcessSupervisor, reapStaleProcesses } from "./supervisor.js";
 import { type Clock, realClock, runTermination } from "./termination.js";
 
@@ -63,6 +64,16 @@ export interface DataPlaneOptions {
   /** Delete a pod's object once its process has exited (kubelet behaviour). Default true. */
   finalizePods?: boolean;
   onChange?: () => void;
+  /** Mirrors the balancer's targets into an ELBv2 API (the sandbox's moto). */
+  targets?: TargetMirror;
+}
+
+/** Receives the balancer's registrations with the pod IP and port they stand for. */
+export interface TargetMirror {
+  /** The Service's load-balancer model (target group settings). */
+  setModel?(model: LoadBalancerModel): void;
+  registered(target: { ip: string; port: number }): void;
+  drained(target: { ip: string; port: number }): void;
 }
 
 interface PodEntry {
@@ -133,6 +144,9 @@ export class DataPlane {
   private lastStatusJson = "";
   private readonly retries = new Map<string, number>();
   private idle: Promise<void> = Promise.resolve();
+  private balancerJson = "";
+  /** Loopback port → the pod IP:port it stands for, kept until the target is drained. */
+  private readonly targetOf = new Map<number, { ip: string; port: number }>();
 
   constructor(private readonly o: DataPlaneOptions) {
     this.core = o.kc.makeApiClient(CoreV1Api);
@@ -145,8 +159,34 @@ export class DataPlane {
       haproxyBinary: o.haproxyBinary,
       log: o.log,
       hardStopAfterMs: 10_000,
+      // Until the Service is seen: an NLB with AWS's defaults.
+      balancer: sandboxBalancer(loadBalancerModelOf(undefined), o.timeFactor),
+      targets: {
+        registered: (port) => {
+          const t = this.targetFor(port);
+          if (t) {
+            this.targetOf.set(port, t);
+            this.o.targets?.registered(t);
+          }
+        },
+        drained: (port) => {
+          const t = this.targetOf.get(port);
+          this.targetOf.delete(port);
+          if (t) this.o.targets?.drained(t);
+        },
+      },
     });
     this.echoCommand = [process.execPath, echoScript()];
+  }
+
+  /** The pod IP and container port a loopback port serves (from the endpoint map). */
+  private targetFor(port: number): { ip: string; port: number } | undefined {
+    for (const [key, p] of Object.entries(this.map.snapshot())) {
+      if (p !== port) continue;
+      const i = key.lastIndexOf(":");
+      return { ip: key.slice(0, i), port: Number(key.slice(i + 1)) };
+    }
+    return undefined;
   }
 
   lbUrl(): string {
@@ -324,10 +364,21 @@ export class DataPlane {
     const sp = findServicePort(svc, { number: WORKLOAD.nginx.httpPort });
     const ports =
       svc && sp ? readyBackendPorts(inf.slices.list(ns), WORKLOAD.nginx.name, sp, this.map) : [];
-    const delayMs = deregistrationDelaySeconds(svc) * 1000 * this.o.timeFactor;
-    await this.lb.setBackends(ports, delayMs);
+    if (svc) {
+      const model = loadBalancerModelOf(svc);
+      this.o.targets?.setModel?.(model);
+      await this.configureBalancer(sandboxBalancer(model, this.o.timeFactor));
+    }
+    await this.lb.setBackends(ports);
     if (svc) this.publishStatus(svc);
     this.writeStatus();
+  }
+
+  private async configureBalancer(b: SandboxBalancer): Promise<void> {
+    const json = JSON.stringify(b);
+    if (json === this.balancerJson) return;
+    this.balancerJson = json;
+    await this.lb.configure(b);
   }
 
   private renderNginx(e: PodEntry, port: number): string {

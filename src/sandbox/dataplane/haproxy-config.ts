@@ -1,13 +1,18 @@
-// The sandbox's load balancer: HAProxy (Debian) in HTTP mode on a loopback port, in front of
-// the NGINX ingress pods. Backends live in a fixed number of server slots that the runtime
-// API fills and empties (`set server … addr/state`), the way a cloud load balancer registers
-// and deregisters targets: no process restart, no dropped client connection. Only when the
-// slots run out is the config rewritten (with the live assignment) and HAProxy reloaded.
-//
-// Why HAProxy and HTTP mode: the load generator keeps connections open; a TCP-mode balancer
-// (or any reload-based one) pins them to one NGINX pod or closes them on every change, and a
-// request racing a closing idle connection fails on the client. Terminating client
-// connections here, like an ELB does, keeps them independent of NGINX pods coming and going.
+import type { SandboxBalancer } from "./service-timings.js";
+
+// The sandbox's load balancer: HAProxy (Debian) on a loopback port, in front of the NGINX
+// ingress pods, generated from the load-balancer model (service-timings.ts) so it behaves
+// as the AWS one does:
+// - L4 (NLB): `mode tcp`. The client's TCP connection is spliced to one NGINX pod, as an
+//   NLB forwards a flow to one target; a pod that closes a connection closes the client's.
+// - No retries and no redispatch: neither an NLB nor an ALB re-sends a request or a
+//   connection attempt that failed on a target. `retries 0`.
+// - Health checks at the target group's cadence (scaled): `check inter fall rise`, HTTP
+//   on the health-check path; a target that turns unhealthy has its connections reset
+//   (`on-marked-down shutdown-sessions`), the NLB's default.
+// - Targets live in a fixed number of server slots that the runtime API fills and empties
+//   (`set server … addr/state`), the way the controller registers and deregisters targets:
+//   no process restart. Deregistration and draining are timed by load-balancer.ts.
 
 export const BACKEND = "nginx_ingress";
 export const FRONTEND = "lb";
@@ -26,13 +31,27 @@ export interface HaproxyConfigInput {
   slots: readonly SlotAssignment[];
   /** Bound for old processes after a reload (ms). */
   hardStopAfterMs: number;
+  /** The balancer to play; default an L7 balancer without health checks (plain proxy). */
+  balancer?: Pick<SandboxBalancer, "mode" | "check" | "idleTimeoutMs" | "terminateOnUnhealthy">;
 }
 
 export function slotName(i: number): string {
   return `pod${i + 1}`;
 }
 
+function checkLines(b: NonNullable<HaproxyConfigInput["balancer"]>): string[] {
+  const c = b.check;
+  return [
+    ...(c.path ? [`  option httpchk GET ${c.path}`] : []),
+    `  default-server check inter ${c.intervalMs}ms fall ${c.fall} rise ${c.rise}` +
+      (b.terminateOnUnhealthy ? " on-marked-down shutdown-sessions" : ""),
+  ];
+}
+
 export function renderHaproxyConfig(i: HaproxyConfigInput): string {
+  const b = i.balancer;
+  const mode = b?.mode ?? "http";
+  const idle = `${b?.idleTimeoutMs ?? 60_000}ms`;
   const servers = i.slots.map((s, n) => {
     const addr = `127.0.0.1:${s.port ?? 1}`;
     return `  server ${slotName(n)} ${addr}${s.port === undefined || s.draining ? " disabled" : ""}`;
@@ -44,24 +63,28 @@ export function renderHaproxyConfig(i: HaproxyConfigInput): string {
     `  pidfile ${i.pidFile}`,
     `  hard-stop-after ${Math.max(1000, Math.round(i.hardStopAfterMs))}ms`,
     "defaults",
-    "  mode http",
+    `  mode ${mode}`,
     "  timeout connect 5s",
-    "  timeout client 60s",
-    "  timeout server 60s",
-    "  timeout http-keep-alive 60s",
-    "  timeout queue 5s",
-    // After a reload, keep idle client connections open until their next request (answered
-    // with Connection: close) instead of closing them under the client.
-    "  option idle-close-on-response",
-    // A request that met a closing keepalive connection to a (reloading) NGINX pod is sent
-    // again on a fresh connection to the same pod. No redispatch: a dead pod stays a failure.
-    "  retry-on conn-failure empty-response",
-    "  retries 2",
+    // The listener's idle timeout: a connection idle this long is closed.
+    `  timeout client ${idle}`,
+    `  timeout server ${idle}`,
+    ...(b ? [`  timeout check ${b.check.timeoutMs}ms`] : []),
+    ...(mode === "http"
+      ? [
+          `  timeout http-keep-alive ${idle}`,
+          // After a reload, keep idle client connections open until their next request
+          // (answered with Connection: close) instead of closing them under the client.
+          "  option idle-close-on-response",
+        ]
+      : []),
+    // AWS's load balancers do not retry: a failed connection or request is the client's.
+    "  retries 0",
     `frontend ${FRONTEND}`,
     `  bind 127.0.0.1:${i.listenPort}`,
     `  default_backend ${BACKEND}`,
     `backend ${BACKEND}`,
     "  balance roundrobin",
+    ...(b ? checkLines(b) : []),
     ...servers,
     "",
   ].join("\n");

@@ -6,11 +6,35 @@ import { BACKEND, renderHaproxyConfig, type SlotAssignment, slotName } from "./h
 import { haproxyCommand } from "./haproxy-runtime.js";
 import { sleep } from "./kube-util.js";
 import type { Log } from "./log.js";
+import type { SandboxBalancer } from "./service-timings.js";
 import type { ManagedProcess, ProcessSupervisor } from "./supervisor.js";
 
 // The sandbox load balancer's lifecycle and its targets. A target leaving is deregistered
-// like on an ELB: out of rotation at once (in-flight requests finish), its remaining
-// connections cut when the deregistration delay ends, and only then is its slot reused.
+// like an ELB target deregistered by the AWS Load Balancer Controller: it stays in rotation
+// for the propagation time (controller reconcile + DeregisterTargets + the ELB's own
+// propagation), then takes no new connections while existing ones continue ("draining");
+// when the deregistration delay ends its remaining connections are reset if the target
+// group terminates connections on deregistration, and only then is its slot reused.
+
+/** What happens to targets, for a mirror of the balancer's registrations (ELBv2 in moto). */
+export interface TargetListener {
+  registered(port: number): void;
+  /** The deregistration delay is over: the target is no longer registered at all. */
+  drained(port: number): void;
+}
+
+/** A balancer with only a deregistration delay (no propagation, no health checks). */
+export function plainBalancer(deregistrationDelayMs: number): SandboxBalancer {
+  return {
+    mode: "http",
+    deregistrationDelayMs,
+    propagationMs: 0,
+    connectionTermination: true,
+    terminateOnUnhealthy: false,
+    check: { intervalMs: 2_000, timeoutMs: 1_000, rise: 2, fall: 3 },
+    idleTimeoutMs: 60_000,
+  };
+}
 
 export interface LoadBalancerOptions {
   dir: string;
@@ -21,12 +45,16 @@ export interface LoadBalancerOptions {
   initialSlots?: number;
   /** Bound for old HAProxy processes after a reload (ms). */
   hardStopAfterMs?: number;
+  /** The balancer until the Service says otherwise (configure()). */
+  balancer?: SandboxBalancer;
+  targets?: TargetListener;
 }
 
 interface Slot {
   port?: number;
   state: "free" | "active" | "draining";
   drainTimer?: NodeJS.Timeout;
+  propagationTimer?: NodeJS.Timeout;
 }
 
 /** Unix socket paths are limited to 108 bytes; long state dirs put the socket in tmp. */
@@ -45,8 +73,10 @@ export class LoadBalancer {
   readonly adminSocket: string;
   private readonly configFile: string;
   private readonly pidFile: string;
+  private balancer: SandboxBalancer | undefined;
 
   constructor(private readonly o: LoadBalancerOptions) {
+    this.balancer = o.balancer;
     this.slots = Array.from({ length: o.initialSlots ?? 32 }, () => ({ state: "free" }) as Slot);
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
     this.adminSocket = adminSocketPath(o.dir);
@@ -66,22 +96,48 @@ export class LoadBalancer {
       .sort((a, b) => a - b);
   }
 
+  private render(slots: readonly SlotAssignment[]): string {
+    return renderHaproxyConfig({
+      listenPort: this.o.listenPort,
+      adminSocket: this.adminSocket,
+      pidFile: this.pidFile,
+      slots,
+      hardStopAfterMs: this.o.hardStopAfterMs ?? 10_000,
+      balancer: this.balancer,
+    });
+  }
+
+  /** The part of the config that does not depend on the targets (mode, checks, timeouts). */
+  private staticPart(): string {
+    return this.render([]);
+  }
+
   private writeConfig(): void {
     const assignment: SlotAssignment[] = this.slots.map((s) => ({
       port: s.state === "free" ? undefined : s.port,
-      draining: s.state === "draining",
+      // A target still propagating its deregistration is in rotation.
+      draining: s.state === "draining" && s.propagationTimer === undefined,
     }));
-    writeFileSync(
-      this.configFile,
-      renderHaproxyConfig({
-        listenPort: this.o.listenPort,
-        adminSocket: this.adminSocket,
-        pidFile: this.pidFile,
-        slots: assignment,
-        hardStopAfterMs: this.o.hardStopAfterMs ?? 10_000,
-      }),
-      { mode: 0o600 },
-    );
+    writeFileSync(this.configFile, this.render(assignment), { mode: 0o600 });
+  }
+
+  /**
+   * Plays the balancer the Service asks for: when its mode, checks or timeouts change the
+   * config is rewritten (with the live targets) and HAProxy reloaded; delays apply to the
+   * next deregistration.
+   */
+  configure(balancer: SandboxBalancer): Promise<void> {
+    return this.enqueue(async () => {
+      const before = this.staticPart();
+      this.balancer = balancer;
+      if (this.stopping || !this.proc || this.staticPart() === before) return;
+      this.o.log.info({ balancer }, "load balancer settings changed; reloading");
+      await this.reload();
+    });
+  }
+
+  private get delays(): SandboxBalancer {
+    return this.balancer ?? plainBalancer(0);
   }
 
   async start(timeoutMs = 10_000): Promise<void> {
@@ -146,15 +202,16 @@ export class LoadBalancer {
 
   /**
    * Puts exactly `ports` in rotation: new ones first (so a replacement is in before the one
-   * it replaces goes out), then deregisters the rest, cutting their connections after
-   * `deregistrationDelayMs`.
+   * it replaces goes out), then deregisters the rest (see the header). A number is a
+   * deregistration delay alone (immediate, connections cut when it ends).
    */
-  setBackends(ports: readonly number[], deregistrationDelayMs: number): Promise<void> {
+  setBackends(ports: readonly number[], deregistrationDelayMs?: number): Promise<void> {
     const want = [...new Set(ports)];
     return this.enqueue(() => this.apply(want, deregistrationDelayMs));
   }
 
-  private async apply(want: number[], delayMs: number): Promise<void> {
+  private async apply(want: number[], delayOverrideMs?: number): Promise<void> {
+    const b = delayOverrideMs === undefined ? this.delays : plainBalancer(delayOverrideMs);
     if (this.stopping) return;
     const wanted = new Set(want);
     const cmds: string[] = [];
@@ -167,31 +224,58 @@ export class LoadBalancer {
         i = this.slots.findIndex((s) => s.state === "free");
       }
       const slot = this.slots[i] as Slot;
+      const wasDraining = slot.state === "draining";
+      const stillRouted = wasDraining && slot.propagationTimer !== undefined;
       clearTimeout(slot.drainTimer);
+      clearTimeout(slot.propagationTimer);
+      slot.propagationTimer = undefined;
       slot.port = port;
       slot.state = "active";
+      if (!wasDraining) this.o.targets?.registered(port);
+      if (stillRouted) continue;
       const srv = `${BACKEND}/${slotName(i)}`;
-      cmds.push(`set server ${srv} addr 127.0.0.1 port ${port}`, `set server ${srv} state ready`);
+      // The pod is Ready: with the controller's readiness gate that means its target is
+      // healthy in the target group, so it enters rotation healthy (not "initial").
+      cmds.push(
+        `set server ${srv} addr 127.0.0.1 port ${port}`,
+        `set server ${srv} state ready`,
+        `set server ${srv} health up`,
+      );
     }
     if (cmds.length > 0) await haproxyCommand(this.adminSocket, cmds);
 
-    const out: string[] = [];
+    let out = 0;
     this.slots.forEach((slot, i) => {
       if (slot.state !== "active" || (slot.port !== undefined && wanted.has(slot.port))) return;
+      out++;
       slot.state = "draining";
       const srv = `${BACKEND}/${slotName(i)}`;
-      out.push(`set server ${srv} state maint`);
-      slot.drainTimer = setTimeout(() => {
-        void this.enqueue(async () => {
-          if (slot.state !== "draining") return;
-          await haproxyCommand(this.adminSocket, [`shutdown sessions server ${srv}`]);
-          slot.state = "free";
-          slot.port = undefined;
-        });
-      }, delayMs);
+      const port = slot.port;
+      const leaveRotation = async () => {
+        slot.propagationTimer = undefined;
+        if (slot.state !== "draining") return;
+        await haproxyCommand(this.adminSocket, [`set server ${srv} state maint`]);
+        this.o.log.info({ port, backends: this.activePorts() }, "load balancer target draining");
+        slot.drainTimer = setTimeout(() => {
+          void this.enqueue(async () => {
+            if (slot.state !== "draining") return;
+            if (b.connectionTermination) {
+              await haproxyCommand(this.adminSocket, [`shutdown sessions server ${srv}`]);
+            }
+            slot.state = "free";
+            slot.port = undefined;
+            this.o.log.info({ port }, "load balancer target deregistered");
+            if (port !== undefined) this.o.targets?.drained(port);
+          });
+        }, b.deregistrationDelayMs);
+      };
+      if (b.propagationMs > 0) {
+        slot.propagationTimer = setTimeout(() => void this.enqueue(leaveRotation), b.propagationMs);
+      } else {
+        void this.enqueue(leaveRotation);
+      }
     });
-    if (out.length > 0) await haproxyCommand(this.adminSocket, out);
-    if (cmds.length > 0 || out.length > 0) {
+    if (cmds.length > 0 || out > 0) {
       this.o.log.info({ backends: this.activePorts() }, "load balancer targets changed");
     }
   }
@@ -200,8 +284,12 @@ export class LoadBalancer {
   private async grow(): Promise<void> {
     const more = this.slots.length;
     for (let k = 0; k < more; k++) this.slots.push({ state: "free" });
-    this.writeConfig();
     this.o.log.info({ slots: this.slots.length }, "load balancer out of slots; reloading");
+    await this.reload();
+  }
+
+  private async reload(): Promise<void> {
+    this.writeConfig();
     const proc = this.proc;
     if (!proc) throw new Error("load balancer not started");
     proc.signal("SIGUSR2");
@@ -210,7 +298,10 @@ export class LoadBalancer {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const s of this.slots) clearTimeout(s.drainTimer);
+    for (const s of this.slots) {
+      clearTimeout(s.drainTimer);
+      clearTimeout(s.propagationTimer);
+    }
     await this.queue.catch(() => {});
     const p = this.proc;
     if (!p) return;

@@ -13,6 +13,8 @@ export interface NginxSettings {
   workerShutdownTimeoutSeconds: number;
   keepAliveSeconds: number;
   keepAliveRequests: number;
+  /** nginx keepalive_time (max age of a client connection), already scaled; 0 = unset. */
+  keepAliveTimeSeconds: number;
   upstreamKeepaliveConnections: number;
   upstreamKeepaliveTimeoutSeconds: number;
   upstreamKeepaliveRequests: number;
@@ -30,6 +32,7 @@ export const DEFAULT_NGINX_SETTINGS: NginxSettings = {
   workerShutdownTimeoutSeconds: 240,
   keepAliveSeconds: 75,
   keepAliveRequests: 1000,
+  keepAliveTimeSeconds: 0,
   upstreamKeepaliveConnections: 320,
   upstreamKeepaliveTimeoutSeconds: 60,
   upstreamKeepaliveRequests: 10000,
@@ -92,6 +95,19 @@ export function nginxSettingsFromConfigMap(
       s.proxyNextUpstream = tokens.join(" ");
     else
       warnings.push(`ConfigMap key proxy-next-upstream="${pnu}" is not valid; using the default`);
+  }
+  // ingress-nginx passes `http-snippet` into the http block verbatim; the sandbox honours the
+  // one directive the derived shutdown puts there (keepalive_time) and says so for the rest.
+  const snippet = d["http-snippet"];
+  if (snippet !== undefined) {
+    for (const stmt of snippet
+      .split(";")
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      const m = /^keepalive_time\s+(\d+)s?$/.exec(stmt);
+      if (m) s.keepAliveTimeSeconds = Math.max(1, Math.round(Number(m[1]) * timeFactor));
+      else warnings.push(`ConfigMap key http-snippet: "${stmt}" is not run by the sandbox`);
+    }
   }
   // A graceful stop is bounded by the pod's grace period anyway; scale like every timing.
   s.workerShutdownTimeoutSeconds = Math.max(
@@ -215,6 +231,7 @@ export function renderNginxConfig(i: NginxPodConfigInput): string {
     "  default_type text/plain;",
     `  keepalive_timeout ${s.keepAliveSeconds}s;`,
     `  keepalive_requests ${s.keepAliveRequests};`,
+    ...(s.keepAliveTimeSeconds > 0 ? [`  keepalive_time ${s.keepAliveTimeSeconds}s;`] : []),
     "  proxy_http_version 1.1;",
     '  proxy_set_header Connection "";',
     "  proxy_set_header Host $host;",
