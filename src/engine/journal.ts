@@ -198,6 +198,8 @@ const anySpec = z.record(z.string(), z.unknown());
 
 function describeRecordIssue(issue: z.core.$ZodIssue): string {
   const field = issue.path.length ? issue.path.join(".") : "type";
+  if (issue.path.length === 1 && issue.path[0] === "type" && issue.code !== "invalid_type")
+    return 'field "type": not a known record type';
   if (issue.code === "invalid_union" && issue.path.length === 0)
     return 'field "type": not a known record type';
   return `field "${field}": ${issue.message}`;

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type {
   EngineEvent,
   LocalWorkspace,
@@ -482,15 +482,21 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
         await ensureLocalStackDirs(this.paths);
         await ensurePassphraseFile(this.paths.passphraseFile);
         let pulumiCommand: Awaited<ReturnType<typeof auto.PulumiCommand.get>>;
+        const { localPulumiCommand, writeIsolatingPulumi } = await import(
+          "../sandbox/pulumi-command.js"
+        );
+        // The CLI (and every plugin it starts) sees envVars only, not the operator's
+        // environment: no AWS keys or Pulumi tokens reach a local run.
+        const isolate = (real: string) =>
+          writeIsolatingPulumi(join(this.paths!.workDir, "..", "cli"), real, Object.keys(envVars));
         if (o.pulumiRoot) {
-          pulumiCommand = await auto.PulumiCommand.get({ root: o.pulumiRoot });
+          const root = await isolate(join(resolve(o.pulumiRoot), "bin", "pulumi"));
+          pulumiCommand = await auto.PulumiCommand.get({ root });
         } else {
           // The pinned CLI, version-checked (a PrerequisiteError naming the setup otherwise).
-          const [{ localPulumiCommand }, { toolchain }] = await Promise.all([
-            import("../sandbox/pulumi-command.js"),
-            import("../sandbox/toolchain.js"),
-          ]);
-          pulumiCommand = await localPulumiCommand(toolchain());
+          const { toolchain } = await import("../sandbox/toolchain.js");
+          const tc = toolchain();
+          pulumiCommand = await localPulumiCommand(tc, await isolate(tc.bin.pulumi));
         }
         return auto.LocalWorkspace.create({
           workDir: this.paths.workDir,
