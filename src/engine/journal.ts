@@ -14,7 +14,7 @@ import { z } from "zod";
 import { InputError, userFsError } from "./errors.js";
 import type { ChangeCounts } from "./ports.js";
 import { ensurePrivateDir, fsyncDir, type Warn } from "./private-dir.js";
-import { excerpt } from "./safe-text.js";
+import { excerpt, looksSecret } from "./safe-text.js";
 import type { StepStatus } from "./step.js";
 
 // Append-only JSON lines, fsync'd on every record, so a crash at any point leaves a journal
@@ -313,7 +313,7 @@ export class Journal<S> {
     try {
       raw = JSON.parse(line);
     } catch {
-      throw damaged(`not JSON: ${excerpt(line)}`);
+      throw damaged(looksSecret(line) ? "not JSON" : `not JSON: ${excerpt(line)}`);
     }
     const parsed = this.schema.safeParse(raw);
     if (!parsed.success) {
