@@ -1,18 +1,28 @@
 #!/usr/bin/env node
 import "./quiet-warnings.js";
 import { Command, CommanderError, Option } from "commander";
-import { ExitCode, RunbookError } from "./engine/errors.js";
+import { strictUsage } from "./cli/options.js";
+import { ExitCode, RunbookError, userFsError } from "./engine/errors.js";
+import { escapeControl } from "./engine/safe-text.js";
 
 // Entry: parse arguments, then hand off. Heavy modules (Pulumi, AWS SDK, client-node, Ink)
 // are imported inside the command actions so `--help` and the first frame stay fast.
 
+// The one place errors reach the terminal: every message is escaped (input echoed in it
+// cannot drive the terminal), and OS errors the operator can fix on a path exit 2.
 function fail(err: unknown): never {
-  if (err instanceof RunbookError) {
-    process.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ""}`);
-    process.exit(err.exitCode);
+  const known = err instanceof RunbookError ? err : userFsError(err);
+  if (known) {
+    process.stderr.write(
+      escapeControl(`error: ${known.message}\n${known.hint ? `hint: ${known.hint}\n` : ""}`),
+    );
+    process.exit(known.exitCode);
   }
+  // Commander already printed the usage error (exit 2: bad usage) or the help (exit 0).
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : ExitCode.badInput);
-  process.stderr.write(`bug: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    escapeControl(`bug: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+  );
   process.exit(ExitCode.bug);
 }
 
@@ -28,12 +38,11 @@ Examples:
   $ eks-runbook sandbox up                     start the local sandbox`;
 
 export function buildProgram(): Command {
-  const program = new Command("eks-runbook")
+  const program = strictUsage(new Command("eks-runbook"))
     .description(
       "Migrate a live EKS workload between node groups with zero downtime, one gated step at a time.",
     )
     .version("0.1.0")
-    .exitOverride()
     .showHelpAfterError("(add --help for usage)")
     .addHelpText("after", EXAMPLES);
 
@@ -63,6 +72,7 @@ export function buildProgram(): Command {
       "gates that may be passed when they fail, comma-separated (e.g. traffic; `intent` for a preview outside a step's intent); each use is journaled and reported",
     )
     .option("--to-step <n>", "stop cleanly after step n (resume later with the same command)")
+    .option("--break-lock", "remove a stale run lock (its run was killed) and continue", false)
     .action(async (opts) => {
       const { runCommand } = await import("./cli/run-command.js");
       process.exitCode = await runCommand(opts);
@@ -94,6 +104,7 @@ export function buildProgram(): Command {
     .addOption(stack)
     .option("--config <file>", "YAML config")
     .option("--yes-i-typed <name>", "non-interactive confirmation: the stack name")
+    .option("--break-lock", "remove a stale run lock (its run was killed) and continue", false)
     .action(async (opts) => {
       const { destroyCommand } = await import("./cli/destroy-command.js");
       process.exitCode = await destroyCommand(opts);

@@ -3,6 +3,7 @@ import { createInterface } from "node:readline/promises";
 import { InputError } from "../engine/errors.js";
 import { loadConfig } from "../migrations/eks-nodegroups/config.js";
 import { parseTarget, type RunOptions } from "./options.js";
+import { takeStackLock } from "./stack-lock.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 
 // `eks-runbook destroy`: deletes every resource of the stack, after the operator typed the
@@ -43,6 +44,8 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
     );
   }
 
+  (await import("../log.js")).logLevelFromEnv(); // refused before the lock creates anything
+  takeStackLock(opts.stack, { breakLock: raw.breakLock === true });
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error("interrupted"));
   process.once("SIGINT", onSignal);

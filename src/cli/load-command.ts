@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Command } from "commander";
 import { ExitCode, InputError } from "../engine/errors.js";
+import { strictUsage } from "./options.js";
 
 // `eks-runbook load <url>`: the tutorial's load-testing script as a command. A line (or a
 // JSON object) per second while it runs, the summary at the end, also after Ctrl-C. The
@@ -70,44 +71,36 @@ interface RawOptions {
 }
 
 export function loadCommand(io: LoadCommandIo = defaultIo): Command {
-  return (
-    new Command("load")
-      .description("send HTTP load to a URL and count every answer, second by second")
-      .argument("<url>", "http(s) URL, path included, e.g. http://my-lb/echoserver")
-      .option("--host <host>", "Host header (default: the URL's host)")
-      .option(
-        "-H, --header <header>",
-        'extra request header "Name: value" (repeatable)',
-        (v: string, all: string[]) => [...all, v],
-        [] as string[],
-      )
-      .option("-m, --method <method>", "request method", "GET")
-      .option("--body <text>", "request body sent with every request (@file reads a file)")
-      .option("--insecure", "HTTPS: accept any server certificate (self-signed, wrong name)")
-      .option(
-        "-c, --connections <n>",
-        "keep-alive connections, one request in flight on each",
-        "50",
-      )
-      .option("--rate <r>", "target requests per second over all connections (default: no limit)")
-      .option(
-        "-z, --duration <d>",
-        `how long to send: 500ms, 30s, 5m, 1h (default ${DEFAULT_DURATION})`,
-      )
-      .option("-n, --requests <n>", "stop after exactly this many requests")
-      .option("--timeout <d>", "per-request timeout", "2s")
-      .option(
-        "--threads <n>",
-        `worker threads sharing the connections (default: cores, at most ${MAX_DEFAULT_THREADS})`,
-      )
-      .option("--json", "one JSON object per line: a traffic event per second, the summary last")
-      .addHelpText("after", HELP_AFTER)
-      // Bad flags throw (CommanderError) instead of exiting: the entry maps them to exit 2.
-      .exitOverride()
-      .action(async (url: string, raw: RawOptions) => {
-        io.setExitCode(await runLoad(url, raw, io));
-      })
-  );
+  return strictUsage(new Command("load"))
+    .description("send HTTP load to a URL and count every answer, second by second")
+    .argument("<url>", "http(s) URL, path included, e.g. http://my-lb/echoserver")
+    .option("--host <host>", "Host header (default: the URL's host)")
+    .option(
+      "-H, --header <header>",
+      'extra request header "Name: value" (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option("-m, --method <method>", "request method", "GET")
+    .option("--body <text>", "request body sent with every request (@file reads a file)")
+    .option("--insecure", "HTTPS: accept any server certificate (self-signed, wrong name)")
+    .option("-c, --connections <n>", "keep-alive connections, one request in flight on each", "50")
+    .option("--rate <r>", "target requests per second over all connections (default: no limit)")
+    .option(
+      "-z, --duration <d>",
+      `how long to send: 500ms, 30s, 5m, 1h (default ${DEFAULT_DURATION})`,
+    )
+    .option("-n, --requests <n>", "stop after exactly this many requests")
+    .option("--timeout <d>", "per-request timeout", "2s")
+    .option(
+      "--threads <n>",
+      `worker threads sharing the connections (default: cores, at most ${MAX_DEFAULT_THREADS})`,
+    )
+    .option("--json", "one JSON object per line: a traffic event per second, the summary last")
+    .addHelpText("after", HELP_AFTER)
+    .action(async (url: string, raw: RawOptions) => {
+      io.setExitCode(await runLoad(url, raw, io));
+    });
 }
 
 async function runLoad(urlText: string, raw: RawOptions, io: LoadCommandIo): Promise<number> {

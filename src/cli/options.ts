@@ -1,4 +1,6 @@
+import type { Command } from "commander";
 import { InputError } from "../engine/errors.js";
+import { escapeControl } from "../engine/safe-text.js";
 
 export type Target = "aws" | "local";
 
@@ -32,4 +34,18 @@ export function chooseRenderer(
   const mode: "json" | "plain" | "ink" = o.json ? "json" : tty ? "ink" : "plain";
   const canPrompt = mode === "ink" && Boolean(stdin.isTTY);
   return { mode, canPrompt };
+}
+
+/**
+ * Usage errors of every command and subcommand end the same way: commander throws (the
+ * entry exits 2) instead of exiting 1 itself, and what it prints of the operator's
+ * arguments is escaped. Call before adding subcommands: they inherit both settings.
+ */
+export function strictUsage<C extends Command>(cmd: C): C {
+  cmd.exitOverride();
+  cmd.configureOutput({
+    writeErr: (s) => process.stderr.write(escapeControl(s)),
+    writeOut: (s) => process.stdout.write(s),
+  });
+  return cmd;
 }

@@ -3,6 +3,7 @@ import { AbortedError, InputError } from "../engine/errors.js";
 import type { EngineActions, EngineEvent } from "../engine/events.js";
 import { Journal } from "../engine/journal.js";
 import type { MigrationSpec } from "../infra/spec.js";
+import { logFieldsOf } from "../log-fields.js";
 import { initialSpec, loadConfig } from "../migrations/eks-nodegroups/config.js";
 import type { EksContext } from "../migrations/eks-nodegroups/context.js";
 import type { EksRun } from "../migrations/eks-nodegroups/run-context.js";
@@ -11,6 +12,7 @@ import { createJsonRenderer, createPlainRenderer } from "../render/plain-rendere
 import type { RunTarget } from "../targets/target.js";
 import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget, type RunOptions } from "./options.js";
+import { takeStackLock } from "./stack-lock.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 
 // `eks-runbook [run]`: validate everything first (nothing is created for bad input), pick
@@ -68,7 +70,9 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     );
   }
 
-  const { createLogger } = await import("../log.js");
+  const { logLevelFromEnv, createLogger } = await import("../log.js");
+  logLevelFromEnv(); // a bad EKS_RUNBOOK_LOG_LEVEL is bad input: refused before anything is created
+  if (!opts.dryRun) takeStackLock(opts.stack, { breakLock: raw.breakLock === true });
   const logger = createLogger(logPath(opts.stack));
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -142,7 +146,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   });
   engine.on((e) => {
     // Traffic is recorded in the timeline and the report; the log keeps the transitions.
-    if (e.type !== "traffic") logger.info({ event: e }, e.type);
+    if (e.type !== "traffic") logger.info({ event: logFieldsOf(e) }, e.type);
     for (const l of listeners) l(e);
   });
 

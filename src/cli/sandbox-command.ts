@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import type { ComponentCheck } from "../sandbox/doctor.js";
 import type { SandboxInfo } from "../sandbox/sandbox.js";
+import { strictUsage } from "./options.js";
 
 // `eks-runbook sandbox up|down|status|doctor`: the local target's cluster from the command
 // line. The sandbox modules are imported inside the actions so `--help` stays fast.
@@ -69,7 +70,7 @@ function printChecks(checks: ComponentCheck[]): void {
 }
 
 export function sandboxCommand(): Command {
-  const sandbox = new Command("sandbox").description(
+  const sandbox = strictUsage(new Command("sandbox")).description(
     "the local target's cluster: real control plane (kwok nodes), moto, sandbox agent",
   );
   const name = new Option("--name <name>", "sandbox name").default("eks-runbook");

@@ -25,3 +25,4 @@ export function stackDir(stack: string): string {
 export const journalPath = (stack: string) => join(stackDir(stack), "journal.jsonl");
 export const logPath = (stack: string) => join(stackDir(stack), "run.log");
 export const reportsDir = (stack: string) => join(stackDir(stack), "reports");
+export const lockPath = (stack: string) => join(stackDir(stack), "run.lock");

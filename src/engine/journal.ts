@@ -1,21 +1,33 @@
 import {
   closeSync,
-  existsSync,
+  constants,
+  fstatSync,
   fsyncSync,
-  mkdirSync,
+  ftruncateSync,
   openSync,
-  readFileSync,
+  readSync,
   writeSync,
 } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname } from "node:path";
-import { InputError } from "./errors.js";
+import { z } from "zod";
+import { InputError, userFsError } from "./errors.js";
 import type { ChangeCounts } from "./ports.js";
+import { ensurePrivateDir, fsyncDir, type Warn } from "./private-dir.js";
+import { excerpt, looksSecret } from "./safe-text.js";
 import type { StepStatus } from "./step.js";
 
 // Append-only JSON lines, fsync'd on every record, so a crash at any point leaves a journal
 // that says exactly how far the migration got. Nothing secret goes in here: specs, counts,
 // reasons and user names only.
+//
+// Crash safety, as write-ahead logs do it: a record is one write(2) of one line ending in
+// "\n", then fsync. A crash mid-write can only leave an unterminated last line, which was
+// never acknowledged (the engine had not moved on): it is ignored with a warning on read
+// and cut off before the next append. Every other line must be a valid record; a damaged
+// one is refused naming the line, because guessing where a half-migrated stack stands is
+// worse than stopping. The file and its directory are the operator's alone (0600/0700),
+// opened without following symlinks, and the directory is fsync'd when the file is created.
 
 export type JournalRecord<S = unknown> =
   | {
@@ -67,8 +79,133 @@ export interface JournalState<S = unknown> {
   applyingSpec?: S;
   overrides: Extract<JournalRecord<S>, { type: "override" }>[];
   records: JournalRecord<S>[];
-  /** What reading noticed but could continue past (a torn final line). */
+  /**
+   * What the reader tolerated and the operator should hear about (a torn last line).
+   * Always set by read(); optional so hand-built states (dry runs, tests) stay valid.
+   */
   warnings?: string[];
+}
+
+export interface JournalOptions<S> {
+  /**
+   * Validates the `spec` of transition records (e.g. the runbook's zod schema). Without
+   * it a spec must at least be a JSON object.
+   */
+  spec?: z.ZodType<S>;
+  /** Called with each read warning as it is found (besides JournalState.warnings). */
+  onWarning?: Warn;
+}
+
+/**
+ * The largest journal read: a run writes a few dozen records of at most a few KiB each
+ * (the spec is the largest field), so even thousands of resumed runs stay far below; a
+ * bigger file is not a journal this runbook wrote.
+ */
+export const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
+
+const STEP_STATUSES = [
+  "pending",
+  "previewing",
+  "awaiting-confirmation",
+  "applying",
+  "verifying",
+  "done",
+  "failed",
+  "rolled-back",
+] as const satisfies readonly StepStatus[];
+
+// What the reader relies on is required and typed (a transition's step, status and spec,
+// an override's gates); descriptive fields are typed when present, so a record a human
+// or an older runbook trimmed still reads, and one that says something wrong never does.
+function recordSchema(spec: z.ZodType<unknown>) {
+  // Loose objects: a newer runbook may add fields; the ones read here must be right.
+  const base = { at: z.string().optional() };
+  const text = z.string().optional();
+  return z.discriminatedUnion("type", [
+    z.looseObject({
+      ...base,
+      type: z.literal("run"),
+      user: text,
+      target: text,
+      stack: text,
+      pid: z.number().optional(),
+      resumeFrom: text,
+      runId: text,
+    }),
+    z.looseObject({
+      ...base,
+      type: z.literal("transition"),
+      step: z.string(),
+      status: z.enum(STEP_STATUSES),
+      spec: spec.optional(),
+      reason: text,
+    }),
+    z.looseObject({
+      ...base,
+      type: z.literal("preview"),
+      step: z.string(),
+      changes: z
+        .looseObject({
+          create: z.number(),
+          update: z.number(),
+          replace: z.number(),
+          delete: z.number(),
+        })
+        .optional(),
+      summary: text,
+    }),
+    z.looseObject({
+      ...base,
+      type: z.literal("gate"),
+      step: z.string(),
+      gate: z.string(),
+      passed: z.boolean(),
+      reason: text,
+    }),
+    z.looseObject({
+      ...base,
+      type: z.literal("decision"),
+      step: z.string(),
+      decision: z.string(),
+      user: text,
+    }),
+    z.looseObject({
+      ...base,
+      type: z.literal("override"),
+      step: z.string(),
+      gates: z.array(z.looseObject({ gate: z.string(), reason: text })),
+      user: text,
+    }),
+    z.looseObject({
+      ...base,
+      type: z.literal("action"),
+      step: z.string(),
+      summary: text,
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+    z.looseObject({
+      ...base,
+      type: z.literal("recovery"),
+      actions: z.array(z.string()).optional(),
+    }),
+    z.looseObject({ ...base, type: z.literal("error"), step: text, message: text }),
+    z.looseObject({
+      ...base,
+      type: z.literal("end"),
+      result: z.enum(["completed", "failed", "aborted", "paused"]),
+    }),
+  ]);
+}
+
+const anySpec = z.record(z.string(), z.unknown());
+
+function describeRecordIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length ? issue.path.join(".") : "type";
+  if (issue.path.length === 1 && issue.path[0] === "type" && issue.code !== "invalid_type")
+    return 'field "type": not a known record type';
+  if (issue.code === "invalid_union" && issue.path.length === 0)
+    return 'field "type": not a known record type';
+  return `field "${field}": ${issue.message}`;
 }
 
 export function operatorName(): string {
@@ -81,27 +218,26 @@ export function operatorName(): string {
 
 export class Journal<S> {
   private fd: number | undefined;
+  private readonly schema: ReturnType<typeof recordSchema>;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly opts: JournalOptions<S> = {},
+  ) {
+    this.schema = recordSchema(opts.spec ?? anySpec);
+  }
 
-  /** Reads and validates the journal; a journal that does not parse is an InputError. */
+  /** Reads and validates the journal; a damaged journal is an InputError naming the line. */
   read(): JournalState<S> {
-    const state: JournalState<S> = { status: new Map(), overrides: [], records: [] };
-    if (!existsSync(this.path)) return state;
-    const lines = readFileSync(this.path, "utf8").split("\n");
+    const state: JournalState<S> = { status: new Map(), overrides: [], records: [], warnings: [] };
+    const text = this.readText();
+    if (text === undefined) return state;
+    const lines = text.split("\n");
+    // Everything after the last "\n" is a torn write (empty when the file ends cleanly).
+    const tail = lines.pop() ?? "";
     lines.forEach((line, i) => {
       if (line.trim() === "") return;
-      let rec: JournalRecord<S>;
-      try {
-        rec = JSON.parse(line) as JournalRecord<S>;
-        if (typeof rec !== "object" || rec === null || typeof rec.type !== "string")
-          throw new Error("not a record");
-      } catch {
-        throw new InputError(
-          `${this.path}: line ${i + 1} is not a journal record; the journal is damaged, so where the migration stands is unknown`,
-          "Nothing was changed. Inspect the file; if you know the migration state, move the file away and start over with `eks-runbook status` to compare against the cluster.",
-        );
-      }
+      const rec = this.parseLine(line, i + 1);
       state.records.push(rec);
       if (rec.type === "transition") {
         state.status.set(rec.step, rec.status);
@@ -112,14 +248,16 @@ export class Journal<S> {
         state.overrides.push(rec);
       }
     });
+    if (tail.trim() !== "") {
+      const w = `${this.path}: line ${lines.length + 1} is an incomplete record (${tail.length} bytes, no end of line), left by a crash while it was written; ignored, the run resumes from the record before it`;
+      state.warnings?.push(w);
+      this.opts.onWarning?.(`warning: ${w}\n`);
+    }
     return state;
   }
 
   append(rec: JournalRecord<S>): void {
-    if (this.fd === undefined) {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      this.fd = openSync(this.path, "a", 0o600);
-    }
+    this.fd ??= this.openForAppend();
     writeSync(this.fd, `${JSON.stringify(rec)}\n`);
     fsyncSync(this.fd);
   }
@@ -130,6 +268,113 @@ export class Journal<S> {
       this.fd = undefined;
     }
   }
+
+  private readText(): string | undefined {
+    let fd: number;
+    try {
+      fd = openSync(this.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw userFsError(err, this.path, "journal") ?? err;
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) {
+        throw new InputError(
+          `journal ${this.path} is not a regular file`,
+          "Move it away: the journal is a file the runbook writes itself.",
+        );
+      }
+      if (st.size > MAX_JOURNAL_BYTES) {
+        throw new InputError(
+          `journal ${this.path} is ${st.size} bytes, more than the ${MAX_JOURNAL_BYTES} a journal can reach; it is not one this runbook wrote`,
+          "Check the file; nothing was changed.",
+        );
+      }
+      const buf = Buffer.alloc(st.size);
+      let off = 0;
+      while (off < buf.length) {
+        const n = readSync(fd, buf, off, buf.length - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      return buf.subarray(0, off).toString("utf8");
+    } catch (err) {
+      throw userFsError(err, this.path, "journal") ?? err;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private parseLine(line: string, n: number): JournalRecord<S> {
+    const damaged = (why: string) =>
+      new InputError(
+        `${this.path}: line ${n} is not a journal record (${why}); the journal is damaged, so where the migration stands is unknown`,
+        "Nothing was changed. Restore the line (from a backup, or by hand: one JSON record per line) and check with `eks-runbook status`. Do not move the journal away: the next run would start again at step 1 on a stack that is partly migrated.",
+      );
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      throw damaged(looksSecret(line) ? "not JSON" : `not JSON: ${excerpt(line)}`);
+    }
+    const parsed = this.schema.safeParse(raw);
+    if (!parsed.success) {
+      throw damaged(parsed.error.issues.slice(0, 3).map(describeRecordIssue).join("; "));
+    }
+    return parsed.data as JournalRecord<S>;
+  }
+
+  private openForAppend(): number {
+    const dir = dirname(this.path);
+    ensurePrivateDir(dir, this.opts.onWarning);
+    const flags = constants.O_RDWR | constants.O_APPEND | constants.O_NOFOLLOW;
+    let fd: number;
+    try {
+      try {
+        fd = openSync(this.path, flags | constants.O_CREAT | constants.O_EXCL, 0o600);
+        // The new file's directory entry must be durable too, or a crash loses the file.
+        fsyncDir(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        fd = openSync(this.path, flags);
+      }
+    } catch (err) {
+      throw userFsError(err, this.path, "journal") ?? err;
+    }
+    try {
+      cutTornTail(fd);
+    } catch (err) {
+      closeSync(fd);
+      throw userFsError(err, this.path, "journal") ?? err;
+    }
+    return fd;
+  }
+}
+
+/** Cuts an unterminated last line (a torn write) so the next record starts on its own line. */
+function cutTornTail(fd: number): void {
+  const st = fstatSync(fd);
+  if (!st.isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" });
+  if (st.size === 0) return;
+  const chunk = Buffer.alloc(64 * 1024);
+  let end = st.size;
+  let first = true;
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    const n = readSync(fd, chunk, 0, end - start, start);
+    const nl = chunk.subarray(0, n).lastIndexOf(0x0a);
+    if (first && nl === n - 1) return; // ends cleanly
+    first = false;
+    if (nl !== -1) {
+      ftruncateSync(fd, start + nl + 1);
+      fsyncSync(fd);
+      return;
+    }
+    end = start;
+  }
+  ftruncateSync(fd, 0);
+  fsyncSync(fd);
 }
 
 export const now = (): string => new Date().toISOString();

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { encodeNodeGroupTags } from "./asg-tags.js";
@@ -95,7 +94,10 @@ export function localProgram(
     { provider, dependsOn: groups.map((g) => g.asg) },
   );
   return {
-    kubeconfig: pulumi.secret(readFileSync(opts.kubeconfigPath, "utf8")),
+    // The path only: the sandbox's admin credentials stay in its 0600 file, out of the
+    // stack's state and checkpoints (nothing reads them from the stack: the local target
+    // takes the kubeconfig from the sandbox itself).
+    kubeconfigPath: opts.kubeconfigPath,
     clusterName: opts.clusterName,
     asgNames: pulumi.output(Object.fromEntries(groups.map((g) => [g.name, g.asg.asgName]))),
     nginxServiceUrl: workload.nginxServiceUrl,

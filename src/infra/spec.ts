@@ -9,16 +9,65 @@ const k8sVersion = z
   .regex(/^1\.\d{2}$/, 'a Kubernetes minor version like "1.33"')
   .describe("Kubernetes minor version");
 
-const labelKey = z
+// Kubernetes' own syntax rules (apimachinery validation: IsQualifiedName, IsValidLabelValue,
+// IsDNS1123Subdomain), checked here because the API server would otherwise reject the
+// value only when the step that uses it runs, halfway through the migration.
+const DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+const DNS1123_SUBDOMAIN = new RegExp(`^${DNS1123_LABEL}(\\.${DNS1123_LABEL})*$`);
+const QUALIFIED_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
+
+/** A DNS-1123 subdomain: at most 253 characters, dot-separated labels of at most 63. */
+export function isDns1123Subdomain(s: string): boolean {
+  return s.length <= 253 && DNS1123_SUBDOMAIN.test(s) && s.split(".").every((l) => l.length <= 63);
+}
+
+const labelKey = z.string().refine(
+  (k) => {
+    const slash = k.lastIndexOf("/");
+    const prefix = slash === -1 ? undefined : k.slice(0, slash);
+    const name = slash === -1 ? k : k.slice(slash + 1);
+    return (prefix === undefined || isDns1123Subdomain(prefix)) && QUALIFIED_NAME.test(name);
+  },
+  {
+    message:
+      "a Kubernetes label key such as example.com/role: an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+  },
+);
+
+const labelValue = z.string().regex(LABEL_VALUE, {
+  message:
+    "a Kubernetes label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (no spaces or newlines)",
+});
+
+/**
+ * The most characters of an Ingress path this runbook accepts. Kubernetes sets no lower
+ * limit than the object size, but the path travels in every request line and load
+ * balancers cap those (an ALB rule path condition is at most 128 characters); 256 is
+ * ample for a real route and refuses pasted garbage before it reaches the cluster.
+ */
+export const MAX_PATH_LENGTH = 256;
+
+// An Ingress rule's host: a DNS-1123 subdomain (lower case, ≤ 253, labels ≤ 63).
+export const hostSchema = z.string().refine(isDns1123Subdomain, {
+  message:
+    "a DNS host name (RFC 1123): lower-case letters, digits, '-' and '.', at most 253 characters, each dot-separated part at most 63",
+});
+
+export const urlPathSchema = z
   .string()
-  .regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, {
-    message: "a Kubernetes label key such as example.com/role",
+  .max(MAX_PATH_LENGTH)
+  .regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'an absolute URL path such as "/echoserver"' })
+  .refine((p) => !p.split("/").some((seg) => seg === ".." || seg === "."), {
+    message:
+      "must not contain '.' or '..' segments (NGINX and the load balancer normalise them away, so the route would never match)",
   });
 
 export const taintSchema = z
   .object({
     key: labelKey,
-    value: z.string().max(63).default(""),
+    // A taint value follows the label value syntax (core/v1 validation of taints).
+    value: labelValue.default(""),
     effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
   })
   .strict();
@@ -37,7 +86,7 @@ export const nodeGroupSchema = z
     max: z.number().int().min(1).max(100),
     kubeletVersion: k8sVersion,
     taints: z.array(taintSchema).default([]),
-    labels: z.record(labelKey, z.string().max(63)).default({}),
+    labels: z.record(labelKey, labelValue).default({}),
   })
   .strict()
   .superRefine((g, ctx) => {
@@ -83,10 +132,8 @@ export const migrationSpecSchema = z
         nodeGroup: z.string().min(1).optional(),
       })
       .strict(),
-    host: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, { message: "a DNS host name" }),
-    path: z
-      .string()
-      .regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'an absolute URL path such as "/echoserver"' }),
+    host: hostSchema,
+    path: urlPathSchema,
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, mkdir, open, readdir, readFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 // Files of a local stack: the DIY backend directory, the generated secrets passphrase and
 // the lock files the CLI leaves behind when it dies mid-update.
@@ -23,17 +24,40 @@ export function localStackPaths(stateDir: string): LocalStackPaths {
 /**
  * Creates the passphrase once (random, 256 bits) and keeps it mode 0600; an existing file
  * is reused (the stack's secrets are encrypted with it) and its mode tightened if needed.
+ * Never through a symlink (ELOOP: a planted link could point the secret elsewhere), and
+ * fsync'd with its directory entry: losing it in a crash would lose every stack secret.
  */
 export async function ensurePassphraseFile(file: string): Promise<void> {
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY } = constants;
+  let created: FileHandle | undefined;
   try {
-    await writeFile(file, `${randomBytes(32).toString("base64url")}\n`, {
-      mode: 0o600,
-      flag: "wx",
-    });
+    created = await open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    const st = await stat(file);
-    if ((st.mode & 0o077) !== 0) await chmod(file, 0o600);
+  }
+  if (created) {
+    try {
+      await created.writeFile(`${randomBytes(32).toString("base64url")}\n`);
+      await created.sync();
+    } finally {
+      await created.close();
+    }
+    const dir = await open(dirname(file), O_RDONLY);
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    return;
+  }
+  const existing = await open(file, O_RDONLY | O_NOFOLLOW);
+  try {
+    const st = await existing.stat();
+    if (!st.isFile())
+      throw Object.assign(new Error(`${file} is not a file`), { code: "EISDIR", path: file });
+    if ((st.mode & 0o077) !== 0) await existing.chmod(0o600);
+  } finally {
+    await existing.close();
   }
 }
 

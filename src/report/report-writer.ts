@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, constants, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { JournalRecord } from "../engine/journal.js";
 import type { TrafficSample } from "../engine/ports.js";
+import { ensurePrivateDir } from "../engine/private-dir.js";
 import { timelineToCsv, timelineToJson } from "../traffic/timeline-export.js";
 import { renderChartSvg } from "./chart-svg.js";
 
@@ -150,8 +151,23 @@ export function renderMarkdown(s: ReportSummary): string {
   return lines.join("\n");
 }
 
+// Reports name the stack, its resources and its traffic: the operator's alone, like the
+// journal (0700 directories, 0600 files, whatever the umask), never through a symlink.
+function writePrivate(file: string, data: string | Uint8Array): void {
+  const fd = openSync(
+    file,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    writeFileSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function writeReport(input: ReportInput): Promise<ReportSummary> {
-  mkdirSync(input.dir, { recursive: true });
+  ensurePrivateDir(input.dir);
   const base = summarise(input);
   const files = {
     markdown: "report.md",
@@ -167,7 +183,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
     marks: input.timeline.marks,
     title: `${input.stack} · ${summary.verdict} · ${summary.requests.total.toLocaleString("en-US")} requests, ${summary.requests.failed} failed`,
   });
-  writeFileSync(join(input.dir, files.svg), svg);
+  writePrivate(join(input.dir, files.svg), svg);
   const { Resvg } = await import("@resvg/resvg-js");
   const png = new Resvg(svg, {
     font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" },
@@ -175,10 +191,10 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
   })
     .render()
     .asPng();
-  writeFileSync(join(input.dir, files.png), png);
-  writeFileSync(join(input.dir, files.timelineCsv), timelineToCsv(input.timeline));
-  writeFileSync(join(input.dir, files.timelineJson), timelineToJson(input.timeline));
-  writeFileSync(join(input.dir, files.json), `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileSync(join(input.dir, files.markdown), renderMarkdown(summary));
+  writePrivate(join(input.dir, files.png), png);
+  writePrivate(join(input.dir, files.timelineCsv), timelineToCsv(input.timeline));
+  writePrivate(join(input.dir, files.timelineJson), timelineToJson(input.timeline));
+  writePrivate(join(input.dir, files.json), `${JSON.stringify(summary, null, 2)}\n`);
+  writePrivate(join(input.dir, files.markdown), renderMarkdown(summary));
   return summary;
 }

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { chmodSync, closeSync, existsSync, openSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { localProcessEnv } from "./child-env.js";
 import type { SandboxLayout } from "./layout.js";
 import { isAlive, readPid, tailFile } from "./processes.js";
 import type { ToolchainPaths } from "./toolchain.js";
@@ -61,12 +62,11 @@ export function runKwokctl(
 ): Promise<void> {
   const logFile = kwokctlLogFile(layout);
   const fd = openSync(logFile, "a", 0o600);
-  const env = {
-    ...process.env,
+  const env = localProcessEnv({
     KWOK_WORKDIR: layout.kwokWorkdir,
     KWOK_RUNTIME: "binary",
     PATH: `${dirname(tc.bin.kubectl)}:${process.env.PATH ?? ""}`,
-  };
+  });
   return new Promise<void>((resolve, reject) => {
     // Output goes to a file, not a pipe: the components kwokctl starts must not hold our
     // pipe open, and we wait for kwokctl's own exit only.

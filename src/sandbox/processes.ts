@@ -12,6 +12,7 @@ import {
 } from "node:fs";
 import { basename } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { localProcessEnv } from "./child-env.js";
 
 // Detached background processes identified by pid files: the sandbox's processes outlive
 // the CLI invocation that started them, so a later `status` or `down` finds them by pid
@@ -72,6 +73,7 @@ export interface DetachedSpec {
   args: string[];
   logFile: string;
   pidFile: string;
+  /** Set on top of the minimal environment (child-env.ts); never the operator's whole one. */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -83,7 +85,7 @@ export function spawnDetached(spec: DetachedSpec): { pid: number; exited: Promis
     const child = spawn(spec.command, spec.args, {
       detached: true,
       stdio: ["ignore", fd, fd],
-      env: spec.env ?? process.env,
+      env: localProcessEnv(spec.env),
       cwd: spec.cwd,
     });
     if (child.pid === undefined) {

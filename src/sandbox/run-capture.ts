@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { localProcessEnv } from "./child-env.js";
 
 export interface CaptureResult {
   /** Exit code; null when the process could not be started or was killed. */
@@ -20,7 +21,7 @@ export function runCapture(
       file,
       args,
       {
-        env: opts.env ?? process.env,
+        env: opts.env ?? localProcessEnv(),
         timeout: opts.timeoutMs ?? 20_000,
         signal: opts.signal,
         cwd: opts.cwd,

@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PrerequisiteError } from "../engine/errors.js";
+import { localProcessEnv } from "./child-env.js";
 
 // Where the local target's pinned toolchain lives. Versions come from pins/versions.env
 // (the same file scripts/setup-toolchain.sh sources); binaries live in a cache outside the
@@ -193,7 +194,8 @@ export function setupCommand(
  */
 export function pulumiEnv(
   tc: ToolchainPaths = toolchain(),
-  base: NodeJS.ProcessEnv = process.env,
+  // Not the operator's whole environment: no AWS keys or Pulumi tokens for local runs.
+  base: NodeJS.ProcessEnv = localProcessEnv(),
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;

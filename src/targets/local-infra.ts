@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { MOTO_ENDPOINT_ENV } from "../infra/local-env.js";
 import { nodeModulesDir, PROJECT_NAME, PulumiInfraDriver } from "../infra/pulumi-driver.js";
 import {
@@ -57,13 +57,22 @@ export async function localInfraDriver(o: LocalInfraOptions): Promise<PulumiInfr
     backendUrl: `file://${paths.backendDir}`,
     env,
     pulumiCommand: async () => {
+      const { localPulumiCommand, writeIsolatingPulumi } = await import(
+        "../sandbox/pulumi-command.js"
+      );
+      // The CLI (and every plugin it starts) sees `env` only, not the operator's
+      // environment: no AWS keys or Pulumi tokens reach a local run.
+      const isolate = (real: string) =>
+        writeIsolatingPulumi(join(paths.workDir, "..", "cli"), real, Object.keys(env));
       if (o.pulumiRoot) {
         const { PulumiCommand } = await import("@pulumi/pulumi/automation/index.js");
-        return PulumiCommand.get({ root: o.pulumiRoot });
+        return PulumiCommand.get({
+          root: await isolate(join(resolve(o.pulumiRoot), "bin", "pulumi")),
+        });
       }
       // The pinned CLI, version-checked (a PrerequisiteError naming the setup otherwise).
-      const { localPulumiCommand } = await import("../sandbox/pulumi-command.js");
-      return localPulumiCommand(toolchain());
+      const tc = toolchain();
+      return localPulumiCommand(tc, await isolate(tc.bin.pulumi));
     },
     prepare: async () => {
       await ensureLocalStackDirs(paths);

@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { InputError } from "../engine/errors.js";
+import { excerpt } from "../engine/safe-text.js";
 
 // Text from flags or config into load-generator options, each bad value an InputError that
-// names the flag and says what would be accepted.
+// names the flag and says what would be accepted. What is echoed of the text goes through
+// excerpt(): escaped, bounded, URL credentials replaced by ***.
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 export const MAX_CONNECTIONS = 10_000;
@@ -16,7 +18,7 @@ export function parseDuration(text: string, flag: string): number {
   const ms = m ? Number(m[1]) * UNITS[m[2] ?? "s"]! : Number.NaN;
   if (!(ms > 0) || !Number.isFinite(ms)) {
     throw new InputError(
-      `${flag} "${text}": not a positive duration`,
+      `${flag} "${excerpt(text, 120)}": not a positive duration`,
       `Give a number with a unit, e.g. ${flag} 500ms, 30s, 5m or 1h.`,
     );
   }
@@ -31,7 +33,7 @@ export function parsePositiveInt(
   const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n) || n <= 0 || n > max) {
     throw new InputError(
-      `${flag} "${text}": must be a whole number from 1 to ${max.toLocaleString("en-US")}`,
+      `${flag} "${excerpt(text, 120)}": must be a whole number from 1 to ${max.toLocaleString("en-US")}`,
       `For example ${flag} 100.`,
     );
   }
@@ -41,7 +43,10 @@ export function parsePositiveInt(
 export function parsePositiveNumber(text: string, flag: string): number {
   const n = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN;
   if (!(n > 0) || !Number.isFinite(n)) {
-    throw new InputError(`${flag} "${text}": must be a number above 0`, `For example ${flag} 500.`);
+    throw new InputError(
+      `${flag} "${excerpt(text, 120)}": must be a number above 0`,
+      `For example ${flag} 500.`,
+    );
   }
   return n;
 }
@@ -57,24 +62,23 @@ export function redactUrl(text: string): string {
 /** An absolute http(s) URL; returns it parsed. Messages never echo credentials. */
 export function parseTargetUrl(text: string): URL {
   let url: URL;
-  const shown = redactUrl(text);
   try {
     url = new URL(text);
   } catch {
     throw new InputError(
-      `url "${shown}": not an absolute URL`,
+      `url "${excerpt(redactUrl(text), 120)}": not an absolute URL`,
       "Give the scheme and host, e.g. http://my-lb.example.com/echoserver.",
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new InputError(
-      `url "${shown}": the scheme must be http or https, not ${url.protocol.replace(":", "")}`,
+      `url "${excerpt(redactUrl(text), 120)}": the scheme must be http or https, not ${url.protocol.replace(":", "")}`,
       "For example http://my-lb.example.com/echoserver.",
     );
   }
   if (url.username || url.password) {
     throw new InputError(
-      `url "${shown}": credentials in the URL are not supported`,
+      `url "${excerpt(redactUrl(text), 120)}": credentials in the URL are not supported`,
       "Remove user:password@ from the URL and send them as a header, e.g. -H 'Authorization: Basic …'.",
     );
   }
@@ -85,7 +89,7 @@ export function parseTargetUrl(text: string): URL {
 export function parseHostHeader(text: string): string {
   if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(text)) {
     throw new InputError(
-      `--host "${text}": not a host name`,
+      `--host "${excerpt(text, 120)}": not a host name`,
       "Give the virtual host the ingress routes on, e.g. --host apps.example.com.",
     );
   }
@@ -95,7 +99,10 @@ export function parseHostHeader(text: string): string {
 export function parseTimeout(text: string): number {
   const ms = parseDuration(text, "--timeout");
   if (ms > MAX_TIMEOUT_MS) {
-    throw new InputError(`--timeout "${text}": at most 10m`, "For example --timeout 2s.");
+    throw new InputError(
+      `--timeout "${excerpt(text, 120)}": at most 10m`,
+      "For example --timeout 2s.",
+    );
   }
   return ms;
 }

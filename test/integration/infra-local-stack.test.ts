@@ -12,7 +12,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AbortedError, ExitCode, InputError } from "../../src/engine/errors.js";
 import type { ApplyProgress, PreviewResult } from "../../src/engine/ports.js";
-import { type PulumiInfraDriver, REDACTED } from "../../src/infra/pulumi-driver.js";
+import type { PulumiInfraDriver } from "../../src/infra/pulumi-driver.js";
 import type { MigrationSpec } from "../../src/infra/spec.js";
 import { stepSpecs } from "../../src/infra/spec-steps.js";
 import { findStackLocks, localStackPaths } from "../../src/infra/stack-files.js";
@@ -231,8 +231,11 @@ describe("the local target through the Automation API", () => {
       message: "update complete",
     });
     expect(progress.some((x) => x.current?.startsWith("creating nginx-ing-cntlr"))).toBe(true);
+    // The sandbox's admin kubeconfig is not in the stack's state (only its path).
+    expect(res.outputs).not.toHaveProperty("kubeconfig");
+    expect(JSON.stringify(res.outputs)).not.toContain("client-key-data");
     expect(res.outputs).toMatchObject({
-      kubeconfig: REDACTED,
+      kubeconfigPath: sb.info.kubeconfigPath,
       clusterName: sb.name,
       asgNames: { standard: `${sb.name}-standard`, old: `${sb.name}-old` },
     });

@@ -113,3 +113,73 @@ describe("config", () => {
     expect(errorOf(d).message).toMatch(/it is a directory/);
   });
 });
+
+describe("config values Kubernetes or AWS would reject mid-run", () => {
+  const cases: [string, string, RegExp][] = [
+    ["a 300-character host", `host: ${"a".repeat(300)}\n`, /host: a DNS host name \(RFC 1123\)/],
+    ["a host label over 63", `host: ${"a".repeat(64)}.example.com\n`, /host: a DNS host name/],
+    ["an upper-case host", "host: Apps.Example.com\n", /host: a DNS host name/],
+    ["a path with ..", 'path: "/../../etc/passwd"\n', /path: must not contain '\.' or '\.\.'/],
+    ["a 100k path", `path: /${"a".repeat(100_000)}\n`, /path: must be ≤ 256/],
+    ["a relative path", "path: echoserver\n", /path: an absolute URL path/],
+    [
+      "a label value with a newline",
+      'groups:\n  new:\n    labels: {role: "a\\nb"}\n',
+      /groups\.new\.labels\.role: a Kubernetes label value/,
+    ],
+    [
+      "a taint value with a space",
+      "groups:\n  new:\n    taints: [{key: nginx, value: 'true or false', effect: NoSchedule}]\n",
+      /groups\.new\.taints\.0\.value: a Kubernetes label value/,
+    ],
+    [
+      "a taint key with spaces",
+      "groups:\n  new:\n    taints: [{key: 'my key', value: 'x', effect: NoSchedule}]\n",
+      /groups\.new\.taints\.0\.key: a Kubernetes label key/,
+    ],
+    [
+      "unreachable minRequests",
+      "traffic: {rate: 10}\ngates: {windowSeconds: 5, minRequests: 100}\n",
+      /gates\.minRequests \(100\) can never be reached: traffic\.rate 10\/s × gates\.windowSeconds 5 s = 50/,
+    ],
+    [
+      "a window as long as the timeout",
+      "gates: {windowSeconds: 60, timeoutSeconds: 60}\n",
+      /gates\.windowSeconds \(60\) must be less than gates\.timeoutSeconds \(60\)/,
+    ],
+    [
+      "infinity",
+      "traffic: {timeoutSeconds: .inf}\n",
+      /timeoutSeconds: expected number, got infinity \(\.inf\)/,
+    ],
+    [
+      "NaN",
+      "gates: {successRatePercent: .nan}\n",
+      /successRatePercent: expected number, got not a number \(\.nan\)/,
+    ],
+    [
+      "a duplicate key",
+      "host: a.example\nhost: b.example\n",
+      /\(top level\): the key "host" appears twice \(line 2\)/,
+    ],
+  ];
+  it.each(cases)("refuses %s", (_name, text, message) => {
+    const err = errorOf(file(text));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toMatch(message);
+  });
+
+  it("never prints a mis-pasted .env file or terminal escapes back", () => {
+    const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const env = file(`AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=${secret}\n`);
+    const err = errorOf(env);
+    expect(err.message).toMatch(
+      /must be a YAML mapping \(key: value\), got a string of \d+ characters/,
+    );
+    expect(err.message).not.toContain(secret);
+    expect(err.message).not.toContain("AKIA");
+    const esc = errorOf(file('nginx:\n  replicas: "\u001b[2J\u001b[31mx"\n'));
+    expect(esc.message).not.toContain("\u001b");
+    expect(esc.message).toContain("\\e[2J");
+  });
+});

@@ -1,8 +1,14 @@
-import { readFileSync } from "node:fs";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { isMap, isPair, isScalar, isSeq, type Node, parseDocument, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { InputError } from "../../engine/errors.js";
-import { type MigrationSpec, migrationSpecSchema, nodeGroupSchema } from "../../infra/spec.js";
+import { excerpt, quoteValue } from "../../engine/safe-text.js";
+import {
+  hostSchema,
+  type MigrationSpec,
+  migrationSpecSchema,
+  nodeGroupSchema,
+  urlPathSchema,
+} from "../../infra/spec.js";
 import {
   DEFAULT_NEW_GROUP,
   DEFAULT_OLD_GROUP,
@@ -10,6 +16,7 @@ import {
   DEFAULT_STANDARD_GROUP,
 } from "../../infra/spec-steps.js";
 import { validateSpec } from "../../infra/validate-spec.js";
+import { readInputFile } from "../../input-file.js";
 import { isFailureClass } from "../../traffic/error-kind.js";
 import { planChanges, planStart } from "./plan.js";
 
@@ -33,8 +40,8 @@ export const configSchema = z
     groups: groupsSchema,
     nginx: z.object({ replicas: z.number().int().min(2).max(50) }).strict(),
     echoserver: z.object({ replicas: z.number().int().min(1).max(50) }).strict(),
-    host: z.string().min(1),
-    path: z.string().min(1),
+    host: hostSchema,
+    path: urlPathSchema,
     traffic: z
       .object({
         connections: z.number().int().min(1).max(1000),
@@ -112,10 +119,14 @@ export function mergeDefaults(defaults: Plain, override: Plain): Plain {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = issue.path.length ? issue.path.join(".") : "(top level)";
+  const field = issue.path.length
+    ? issue.path.map((p) => excerpt(String(p))).join(".")
+    : "(top level)";
   switch (issue.code) {
     case "unrecognized_keys": {
-      return `${field}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling; see eks-runbook --help for the allowed keys)`;
+      const keys = issue.keys.slice(0, 5).map((k) => `"${excerpt(k)}"`);
+      if (issue.keys.length > 5) keys.push(`and ${issue.keys.length - 5} more`);
+      return `${field}: unknown key${issue.keys.length > 1 ? "s" : ""} ${keys.join(", ")} (check the spelling; see the Configuration section of README.md for the allowed keys)`;
     }
     case "invalid_type":
       return `${field}: expected ${issue.expected}, got ${describeReceived(issue.input)}`;
@@ -124,15 +135,28 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case "too_big":
       return `${field}: must be ≤ ${String(issue.maximum)}${issue.origin === "array" ? " items" : ""}`;
     default:
-      return `${field}: ${issue.message}`;
+      return `${field}: ${excerpt(issue.message, 300)}`;
   }
 }
 
+// What the operator wrote, as an error message may show it: never the whole value (a
+// mis-pasted .env file parses as one long string), never a credential, always escaped.
 function describeReceived(v: unknown): string {
   if (v === undefined) return "nothing (the key is missing)";
   if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  return `${typeof v} ${JSON.stringify(v)}`;
+  if (Array.isArray(v)) return `a list of ${v.length} item${v.length === 1 ? "" : "s"}`;
+  if (typeof v === "number") {
+    if (Number.isNaN(v)) return "not a number (.nan)";
+    if (!Number.isFinite(v)) return `${v > 0 ? "" : "minus "}infinity (.inf)`;
+    return `number ${v}`;
+  }
+  if (typeof v === "string") {
+    const q = quoteValue(v);
+    return q.startsWith('"') ? `string ${q}` : q;
+  }
+  if (typeof v === "boolean") return `boolean ${v}`;
+  if (isPlain(v)) return "a mapping (key: value)";
+  return typeof v;
 }
 
 /** Validates a parsed object against the schema (with defaults); throws InputError. */
@@ -160,6 +184,7 @@ export function validateConfig(raw: unknown, source: string): RunbookConfig {
       hint,
     );
   };
+  checkGatesReachable(config, fail);
   const names = [config.groups.standard.name, config.groups.old.name, config.groups.new.name];
   if (new Set(names).size !== names.length) {
     fail(
@@ -211,31 +236,107 @@ export function validateConfig(raw: unknown, source: string): RunbookConfig {
   return config;
 }
 
-/** Reads and validates a YAML config file; no file means the defaults. */
-export function loadConfig(file: string | undefined): RunbookConfig {
-  if (!file) return validateConfig({}, "defaults");
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(
-      `${file}: cannot read the config file (${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : String(code)})`,
-      "Pass an existing YAML file with --config, or leave --config out for the defaults.",
+const CONFIG_HINT =
+  "Pass a YAML file (at most 1 MiB) with --config, or leave --config out for the defaults.";
+
+/**
+ * Traffic and gate settings that can never pass together: the gate would time out on
+ * every step however healthy the cluster is. Each message names every field involved.
+ */
+function checkGatesReachable(c: RunbookConfig, fail: (lines: string[], hint: string) => never) {
+  const lines: string[] = [];
+  if (c.gates.windowSeconds >= c.gates.timeoutSeconds) {
+    lines.push(
+      `gates.windowSeconds (${c.gates.windowSeconds}) must be less than gates.timeoutSeconds (${c.gates.timeoutSeconds}): a gate must hold for its window before it times out`,
     );
   }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { prettyErrors: true });
-  } catch (err) {
+  // rate 0 means "as fast as the connections allow": no upper bound to check against.
+  const reachable = c.traffic.rate * c.gates.windowSeconds;
+  if (c.traffic.rate > 0 && reachable < c.gates.minRequests) {
+    lines.push(
+      `gates.minRequests (${c.gates.minRequests}) can never be reached: traffic.rate ${c.traffic.rate}/s × gates.windowSeconds ${c.gates.windowSeconds} s = ${Math.floor(reachable)} requests per window`,
+    );
+  }
+  if (lines.length) {
+    fail(
+      lines,
+      "Lower gates.minRequests, or raise traffic.rate or gates.windowSeconds (or the timeout).",
+    );
+  }
+}
+
+/** Reads and validates a YAML config file; no --config means the defaults. */
+export function loadConfig(file: string | undefined): RunbookConfig {
+  if (file === undefined) return validateConfig({}, "defaults");
+  const text = readInputFile(file, { what: "config file", flag: "--config", hint: CONFIG_HINT });
+  const source = excerpt(file, 200);
+  return validateConfig(parseConfigYaml(text, source), source);
+}
+
+/** Parses YAML text; syntax errors and duplicate keys are InputErrors naming the line. */
+export function parseConfigYaml(text: string, source: string): unknown {
+  // yaml's own duplicate-key check compares every key with every other (quadratic: 40k
+  // keys took 31 s); it is off, and duplicateKey() below does it in one pass.
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true });
+  const err = doc.errors[0];
+  if (err) {
     const where =
       err instanceof YAMLParseError && err.linePos
         ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}`
         : "";
     throw new InputError(
-      `${file}: not valid YAML${where}: ${(err as Error).message.split("\n")[0]}`,
+      `${source}: not valid YAML${where}: ${excerpt(err.message.split("\n")[0] ?? "", 160)}`,
       "Fix the YAML syntax (indentation, colons, quotes).",
     );
   }
-  return validateConfig(raw, file);
+  const dup = duplicateKey(doc.contents, []);
+  if (dup) {
+    const line = dup.offset !== undefined ? ` (line ${lineOf(text, dup.offset)})` : "";
+    throw new InputError(
+      `${source}: ${dup.path.length ? dup.path.join(".") : "(top level)"}: the key "${excerpt(dup.key)}" appears twice${line}`,
+      "Keep one of them; YAML keys must be unique.",
+    );
+  }
+  try {
+    // Aliases are expanded at most 100 times (the library's bound against alias bombs).
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new InputError(
+      `${source}: not usable YAML: ${excerpt((e as Error).message, 160)}`,
+      "Write the configuration without YAML aliases/anchors.",
+    );
+  }
+}
+
+function lineOf(text: string, offset: number): number {
+  let n = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+/** The first key that appears twice in one mapping (one Set per mapping: linear). */
+function duplicateKey(
+  node: Node | null | undefined | unknown,
+  path: string[],
+): { path: string[]; key: string; offset?: number } | undefined {
+  if (isMap(node)) {
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const k = pair.key;
+      const key = isScalar(k) ? String(k.value) : String(k);
+      if (seen.has(key)) {
+        return { path, key, offset: isScalar(k) ? k.range?.[0] : undefined };
+      }
+      seen.add(key);
+      const inner = duplicateKey(pair.value, [...path, excerpt(key)]);
+      if (inner) return inner;
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      const inner = duplicateKey(item, [...path, String(i)]);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
 }

@@ -1,0 +1,25 @@
+import { operatorName } from "../engine/journal.js";
+import { inspectRunLock, type LockState, RunLock } from "../engine/run-lock.js";
+import { lockPath } from "./state-dir.js";
+
+// The CLI's side of "one run per stack at a time": take the stack's lock for the life of
+// this process (released on exit, whatever the path out; a SIGKILL leaves it stale, and
+// the next run reports that), and let `status` say whether a run is live.
+
+export function takeStackLock(stack: string, opts: { breakLock?: boolean } = {}): RunLock {
+  const lock = RunLock.acquire(lockPath(stack), {
+    // The subcommand and flags only (no values: a config path is fine, but keep it short).
+    command: `eks-runbook ${process.argv
+      .slice(2)
+      .filter((a) => a.startsWith("-") || /^[a-z]+$/.test(a))
+      .join(" ")}`.trim(),
+    user: operatorName(),
+    breakLock: opts.breakLock === true,
+  });
+  process.once("exit", () => lock.release());
+  return lock;
+}
+
+export function stackLockState(stack: string): LockState {
+  return inspectRunLock(lockPath(stack));
+}
