@@ -70,6 +70,20 @@ export class LiveList<T extends KubernetesObject> {
     return [...this.#items.values()];
   }
 
+  /** One item by "namespace/name" ("/name" for cluster-scoped), without copying the cache. */
+  get(key: string): T | undefined {
+    return this.#items.get(key);
+  }
+
+  /** The cached items, without copying (do not keep the iterator across events). */
+  values(): IterableIterator<T> {
+    return this.#items.values();
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+
   /**
    * Lists, then watches, until the signal aborts; calls onChange after the list and after
    * every event or error. Never throws for API errors: they become `error` and a retry.

@@ -180,7 +180,7 @@ export async function createRunTarget(
       outputs,
       stackResources: (signal) => infra.resourceUrns(signal),
     }),
-    ops: createEksOps(getKube),
+    ops: createEksOps(getKube, { drain: config.drain }),
     trafficTarget: async (signal) => {
       const url = await outputs.loadBalancerUrl(signal);
       if (!url) {
