@@ -3,7 +3,7 @@ import { AbortedError, InputError } from "../engine/errors.js";
 import type { EngineActions, EngineEvent } from "../engine/events.js";
 import { Journal } from "../engine/journal.js";
 import type { MigrationSpec } from "../infra/spec.js";
-import { initialSpec, loadConfig } from "../migrations/eks-nodegroups/config.js";
+import type { RunbookConfig } from "../migrations/eks-nodegroups/config.js";
 import type { EksContext } from "../migrations/eks-nodegroups/context.js";
 import { eksMigrationSteps } from "../migrations/eks-nodegroups/steps.js";
 import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
@@ -25,18 +25,18 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     json: Boolean(raw.json),
     overrideGates: Boolean(raw.overrideGates),
   };
-  const config = loadConfig(opts.config);
   const renderer = chooseRenderer(opts);
+  // zod, yaml and pino are most of start-up: with the screen they load after its first
+  // frame; without it the config is checked first, as before.
+  const configModule = () => import("../migrations/eks-nodegroups/config.js");
+  let config: RunbookConfig | undefined =
+    renderer.mode === "ink" ? undefined : (await configModule()).loadConfig(opts.config);
   if (!opts.dryRun && !opts.yes && !renderer.canPrompt) {
     throw new InputError(
       "every step waits for a confirmation, but there is no terminal to answer it (stdout or stdin is not a TTY, or CI is set)",
       "Pass --yes to confirm every step unattended, or --dry-run to only show the previews.",
     );
   }
-
-  const { createLogger } = await import("../log.js");
-  const logger = createLogger(logPath(opts.stack));
-  const { createTarget } = await import("../targets/target.js");
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const listeners: ((e: EngineEvent) => void)[] = [];
@@ -60,6 +60,17 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     ink = renderInk(actions, { interactive: renderer.canPrompt });
     listeners.push(ink.onEvent);
   }
+  const { initialSpec, loadConfig } = await configModule();
+  try {
+    // A bad config takes the screen down before its error is printed; nothing was created.
+    config ??= loadConfig(opts.config);
+  } catch (err) {
+    await ink?.close();
+    throw err;
+  }
+  const { createLogger } = await import("../log.js");
+  const logger = createLogger(logPath(opts.stack));
+  const { createTarget } = await import("../targets/target.js");
 
   // Ctrl-C / SIGTERM before the engine exists: nothing to cancel yet but the setup.
   const onEarlySignal = () => actions.abort("interrupted during start-up");
