@@ -48,6 +48,7 @@ export class LiveList<T extends KubernetesObject> {
   #synced = false;
   #error: string | undefined;
   #rv = "";
+  #version = 0;
 
   constructor(kc: KubeConfig, spec: LiveListSpec, opts: LiveListOptions = {}) {
     this.#kc = kc;
@@ -78,6 +79,11 @@ export class LiveList<T extends KubernetesObject> {
   /** The cached items, without copying (do not keep the iterator across events). */
   values(): IterableIterator<T> {
     return this.#items.values();
+  }
+
+  /** Bumped on every change of the cached items (to cache what is derived from them). */
+  get version(): number {
+    return this.#version;
   }
 
   get size(): number {
@@ -135,6 +141,7 @@ export class LiveList<T extends KubernetesObject> {
       next.set(keyOf(obj), obj);
     }
     this.#items = next;
+    this.#version++;
     this.#rv = raw.metadata?.resourceVersion ?? "";
     this.#synced = true;
     this.#error = undefined;
@@ -174,6 +181,7 @@ export class LiveList<T extends KubernetesObject> {
         if (type === "BOOKMARK") return;
         if (type === "DELETED") this.#items.delete(keyOf(item));
         else this.#items.set(keyOf(item), item);
+        this.#version++;
         out.events++;
         onChange();
       };

@@ -73,8 +73,12 @@ export function evaluatePlacement(
   return { ok: false, reason: `${head}; ${problems.join("; ")}` };
 }
 
+// Code-point order, not localeCompare: the same order for pod names (lower-case ASCII) at a
+// fraction of the cost, which matters when 5,000 pods are sorted per verdict.
 function byName(a: V1Pod, b: V1Pod): number {
-  return (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
+  const x = a.metadata?.name ?? "";
+  const y = b.metadata?.name ?? "";
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export function indexNodes(nodes: readonly V1Node[]): Map<string, V1Node> {
@@ -91,12 +95,21 @@ export function placementProbe(kube: KubeClients, exp: PlacementExpectation): Pr
         labelSelector: exp.podSelector,
       });
       const nodes = new LiveList<V1Node>(kube.kc, { path: "/api/v1/nodes", itemType: "V1Node" });
+      // The node index is rebuilt only when a node changed, not on every pod event.
+      let index = new Map<string, V1Node>();
+      let indexed = -1;
       await observeSources(
         signal,
         report,
         `${exp.label ?? exp.podSelector} placement`,
         [pods, nodes],
-        () => evaluatePlacement(pods.items(), indexNodes(nodes.items()), exp),
+        () => {
+          if (indexed !== nodes.version) {
+            index = indexNodes(nodes.items());
+            indexed = nodes.version;
+          }
+          return evaluatePlacement(pods.items(), index, exp);
+        },
       );
     },
   };
