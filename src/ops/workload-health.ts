@@ -48,7 +48,8 @@ export function workloadHealthy(
 ): boolean {
   if (!r) return true; // deleted meanwhile: nothing left to wait for
   if (!r.observed || r.ready < r.desired) return false;
-  return settled || mark === undefined || r.resourceVersion !== mark;
+  // No mark (the watch had not synced when the pod was evicted): only time can tell.
+  return settled || (mark !== undefined && r.resourceVersion !== mark);
 }
 
 /** How long a workload's unchanged status is distrusted after its pods were evicted. */
