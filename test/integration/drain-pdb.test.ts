@@ -243,11 +243,14 @@ describe("drain", () => {
 
 describe("drain step: blocked, then retried once the PDB allows, then rolled back", () => {
   // State left by the tests above: the 4 web pods on new-1/new-2 (schedulable), old gone.
-  const drainNew = (betweenNodes?: () => Promise<{ ok: boolean; reason: string }>) =>
+  const drainNew = (
+    nodeTimeoutMs: number,
+    betweenNodes?: () => Promise<{ ok: boolean; reason: string }>,
+  ) =>
     drainStepAction<KubeClients>((k) => ({
       kube: k,
       selector: { group: "new" },
-      options: { nodeTimeoutMs: 4_000, ...(betweenNodes ? { betweenNodes } : {}) },
+      options: { nodeTimeoutMs, ...(betweenNodes ? { betweenNodes } : {}) },
     }));
 
   it("fails naming the PDB (live, then in the error), completes on retry with health between nodes, and undo uncordons", async () => {
@@ -257,7 +260,7 @@ describe("drain step: blocked, then retried once the PDB allows, then rolled bac
 
     // When the step runs
     const progress: ActionProgress[] = [];
-    const err = await drainNew()
+    const err = await drainNew(4_000)
       .run(kube, spec, AbortSignal.timeout(60_000), (p) => progress.push(p))
       .catch((e: unknown) => e);
     // Then the blocker was reported live, first on the line, with its budget and allowance
@@ -283,7 +286,7 @@ describe("drain step: blocked, then retried once the PDB allows, then rolled bac
     // When the PDB allows one disruption and the operator retries
     await setPdbMinAvailable(3);
     const readyWhenChecked: number[] = [];
-    const outcome = await drainNew(async () => {
+    const outcome = await drainNew(60_000, async () => {
       // The caller's check runs after the workload check: web is back at 4/4 Ready here.
       const d = await sb.apps.readNamespacedDeployment({ name: "web", namespace: NS });
       readyWhenChecked.push(d.status?.readyReplicas ?? 0);
@@ -309,7 +312,7 @@ describe("drain step: blocked, then retried once the PDB allows, then rolled bac
     }
 
     // When the step is rolled back, the nodes are schedulable again
-    expect((await drainNew().undo!(kube, spec, AbortSignal.timeout(30_000))).summary).toBe(
+    expect((await drainNew(60_000).undo!(kube, spec, AbortSignal.timeout(30_000))).summary).toBe(
       "uncordoned 2 nodes of group new",
     );
     for (const n of ["new-1", "new-2"])
