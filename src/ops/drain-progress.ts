@@ -134,8 +134,13 @@ export class DrainProgress {
   }
 
   #schedule(): void {
-    if (this.#timer) return;
     const wait = this.#lastAt + this.#interval - this.#now();
+    // Due already (a busy event loop delays timers): flush now rather than wait for it.
+    if (wait <= 0 && this.#timer) {
+      this.flush();
+      return;
+    }
+    if (this.#timer) return;
     if (wait <= 0) {
       this.flush();
       return;

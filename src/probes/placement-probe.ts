@@ -6,7 +6,7 @@ import { describeSelector, type NodeGroupSelector, nodeMatches } from "../kube/n
 import { describeNodePlacement } from "../kube/nodes.js";
 import { describePodState, isPodFinished, isPodReady, isPodTerminating } from "../kube/pods.js";
 import { observeSources } from "./cluster-probe.js";
-import { listSome, plural } from "./report-changes.js";
+import { listSomeOf, plural } from "./report-changes.js";
 
 export interface PlacementExpectation {
   namespace: string;
@@ -39,33 +39,41 @@ export function evaluatePlacement(
       reason: `no ${label} pods: nothing matches ${exp.podSelector} in namespace ${exp.namespace}`,
     };
   }
-  const good: string[] = [];
-  const elsewhere: string[] = [];
-  const notReady: string[] = [];
+  // Categorised first, formatted only for the few a reason shows (5,000 pods per verdict).
+  let good = 0;
+  const elsewhere: { pod: V1Pod; nodeName: string; node: V1Node | undefined }[] = [];
+  const notReady: V1Pod[] = [];
   for (const pod of [...live].sort(byName)) {
-    const name = pod.metadata?.name ?? "?";
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) {
-      notReady.push(`${name} ${describePodState(pod)}`);
+      notReady.push(pod);
       continue;
     }
     const node = nodesByName.get(nodeName);
     if (!node || !nodeMatches(exp.on, node)) {
-      const state = isPodTerminating(pod) ? " Terminating" : "";
-      elsewhere.push(`${name} on ${nodeName} (${describeNodePlacement(node)})${state}`);
+      elsewhere.push({ pod, nodeName, node });
       continue;
     }
     if (isPodTerminating(pod) || pod.status?.phase !== "Running" || !isPodReady(pod)) {
-      notReady.push(`${name} ${describePodState(pod)}`);
+      notReady.push(pod);
       continue;
     }
-    good.push(name);
+    good++;
   }
   const expected = exp.count ?? live.length;
-  const head = `${good.length}/${expected} ${label} pods Ready on ${where}`;
+  const head = `${good}/${expected} ${label} pods Ready on ${where}`;
   const problems: string[] = [];
-  if (elsewhere.length > 0) problems.push(`elsewhere: ${listSome(elsewhere, 3)}`);
-  if (notReady.length > 0) problems.push(`not Ready: ${listSome(notReady, 3)}`);
+  const nameOf = (pod: V1Pod) => pod.metadata?.name ?? "?";
+  if (elsewhere.length > 0) {
+    const fmt = (e: (typeof elsewhere)[number]) =>
+      `${nameOf(e.pod)} on ${e.nodeName} (${describeNodePlacement(e.node)})${isPodTerminating(e.pod) ? " Terminating" : ""}`;
+    problems.push(`elsewhere: ${listSomeOf(elsewhere, fmt, 3)}`);
+  }
+  if (notReady.length > 0) {
+    problems.push(
+      `not Ready: ${listSomeOf(notReady, (pod) => `${nameOf(pod)} ${describePodState(pod)}`, 3)}`,
+    );
+  }
   if (exp.count !== undefined && live.length !== exp.count) {
     problems.push(`${plural(live.length, "pod")} found, expected ${exp.count}`);
   }
