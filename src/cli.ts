@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "./compile-cache.js";
 import "./quiet-warnings.js";
 import { Command, CommanderError, Option } from "commander";
 import { strictUsage } from "./cli/options.js";

@@ -3,11 +3,12 @@ import { AbortedError, InputError } from "../engine/errors.js";
 import type { EngineActions, EngineEvent } from "../engine/events.js";
 import { Journal } from "../engine/journal.js";
 import type { MigrationSpec } from "../infra/spec.js";
+import type { Logger } from "../log.js";
 import { logFieldsOf } from "../log-fields.js";
-import { initialSpec, loadConfig } from "../migrations/eks-nodegroups/config.js";
+import type { RunbookConfig } from "../migrations/eks-nodegroups/config.js";
 import type { EksContext } from "../migrations/eks-nodegroups/context.js";
 import type { EksRun } from "../migrations/eks-nodegroups/run-context.js";
-import { type EksStep, eksMigrationSteps } from "../migrations/eks-nodegroups/steps.js";
+import type { EksStep } from "../migrations/eks-nodegroups/steps.js";
 import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
 import type { RunTarget } from "../targets/target.js";
 import type { InkRenderer } from "../ui/render-ink.js";
@@ -48,10 +49,31 @@ export function parseToStep(raw: unknown, steps: EksStep[]): number | undefined 
   return n;
 }
 
-export async function runCommand(raw: Record<string, unknown>): Promise<number> {
-  const config = loadConfig(typeof raw.config === "string" ? raw.config : undefined);
-  // The plan, defined once for this run: the engine, the report and the checks below share it.
+interface RunPlan {
+  config: RunbookConfig;
+  /** The plan, defined once for this run: the engine, the report and the checks share it. */
+  steps: EksStep[];
+  overrideGates: string[];
+  toStep: number | undefined;
+}
+
+/** Config and step-dependent flags, validated together (zod and yaml load here, lazily). */
+async function loadPlan(raw: Record<string, unknown>, configFile: string | undefined) {
+  const [{ loadConfig }, { eksMigrationSteps }] = await Promise.all([
+    import("../migrations/eks-nodegroups/config.js"),
+    import("../migrations/eks-nodegroups/steps.js"),
+  ]);
+  const config = loadConfig(configFile);
   const steps = eksMigrationSteps(config);
+  return {
+    config,
+    steps,
+    overrideGates: parseOverrides(raw.overrideGates, steps),
+    toStep: parseToStep(raw.toStep, steps),
+  } satisfies RunPlan;
+}
+
+export async function runCommand(raw: Record<string, unknown>): Promise<number> {
   const opts: RunOptions = {
     target: parseTarget(String(raw.target ?? "local")),
     stack: validateStackName(String(raw.stack ?? "dev")),
@@ -59,21 +81,19 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     dryRun: Boolean(raw.dryRun),
     yes: Boolean(raw.yes),
     json: Boolean(raw.json),
-    overrideGates: parseOverrides(raw.overrideGates, steps),
+    overrideGates: [],
   };
-  const toStep = parseToStep(raw.toStep, steps);
   const renderer = chooseRenderer(opts);
+  // zod, yaml and pino are most of start-up: with the screen they load after its first
+  // frame; without it the config is checked first.
+  let plan: RunPlan | undefined =
+    renderer.mode === "ink" ? undefined : await loadPlan(raw, opts.config);
   if (!opts.dryRun && !opts.yes && !renderer.canPrompt) {
     throw new InputError(
       "every step waits for a confirmation, but there is no terminal to answer it (stdout or stdin is not a TTY, or CI is set)",
       "Pass --yes to confirm every step unattended, or --dry-run to only show the previews.",
     );
   }
-
-  const { logLevelFromEnv, createLogger } = await import("../log.js");
-  logLevelFromEnv(); // a bad EKS_RUNBOOK_LOG_LEVEL is bad input: refused before anything is created
-  if (!opts.dryRun) takeStackLock(opts.stack, { breakLock: raw.breakLock === true });
-  const logger = createLogger(logPath(opts.stack));
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const listeners: ((e: EngineEvent) => void)[] = [];
@@ -97,6 +117,20 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     ink = renderInk(actions, { interactive: renderer.canPrompt });
     listeners.push(ink.onEvent);
   }
+  let logger: Logger;
+  try {
+    // Bad input takes the screen down before its error is printed; nothing was created.
+    plan ??= await loadPlan(raw, opts.config);
+    const { logLevelFromEnv, createLogger } = await import("../log.js");
+    logLevelFromEnv(); // a bad EKS_RUNBOOK_LOG_LEVEL is bad input: refused before anything is created
+    if (!opts.dryRun) takeStackLock(opts.stack, { breakLock: raw.breakLock === true });
+    logger = createLogger(logPath(opts.stack));
+  } catch (err) {
+    await ink?.close();
+    throw err;
+  }
+  const { config, steps, toStep } = plan;
+  opts.overrideGates = plan.overrideGates;
 
   // Ctrl-C / SIGTERM before the engine exists: nothing to cancel yet but the setup.
   const onEarlySignal = () => actions.abort("interrupted during start-up");
@@ -134,7 +168,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     ctx: run.ctx,
     infra: t.infra,
     journal: new Journal<MigrationSpec>(journalPath(opts.stack)),
-    initialSpec: initialSpec(config),
+    initialSpec: (await import("../migrations/eks-nodegroups/config.js")).initialSpec(config),
     stack: opts.stack,
     target: opts.target,
     dryRun: opts.dryRun,

@@ -73,6 +73,17 @@ export const taintSchema = z
   .strict();
 export type Taint = z.infer<typeof taintSchema>;
 
+/**
+ * The largest group accepted. The groups are self-managed Auto Scaling groups: the EC2 Auto
+ * Scaling quotas set no per-group instance limit (what bounds them is the account's EC2
+ * instance/vCPU quotas; https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-quotas.html),
+ * so the bound is the cluster's: Kubernetes supports at most 5,000 nodes per cluster
+ * (https://kubernetes.io/docs/setup/best-practices/cluster-large/). For comparison, an EKS
+ * managed node group holds 450 nodes by default ("Nodes per managed node group", an
+ * adjustable quota; https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html).
+ */
+export const MAX_GROUP_NODES = 5_000;
+
 export const nodeGroupSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, {
@@ -81,9 +92,9 @@ export const nodeGroupSchema = z
     instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
       message: 'an EC2 instance type such as "c5.4xlarge"',
     }),
-    desired: z.number().int().min(0).max(100),
-    min: z.number().int().min(0).max(100),
-    max: z.number().int().min(1).max(100),
+    desired: z.number().int().min(0).max(MAX_GROUP_NODES),
+    min: z.number().int().min(0).max(MAX_GROUP_NODES),
+    max: z.number().int().min(1).max(MAX_GROUP_NODES),
     kubeletVersion: k8sVersion,
     taints: z.array(taintSchema).default([]),
     labels: z.record(labelKey, labelValue).default({}),

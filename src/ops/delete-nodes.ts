@@ -5,6 +5,7 @@ import { describeSelector, type NodeGroupSelector } from "../kube/node-selector.
 import { nodeName } from "../kube/nodes.js";
 import { classifyForDrain, podKey } from "../kube/pods.js";
 import { listGroupNodes, listNodePods } from "./group-nodes.js";
+import { API_CONCURRENCY, mapBounded } from "./limit.js";
 import { apiFailure, OperationError } from "./ops-error.js";
 
 export interface NodeDeletionCheck {
@@ -20,15 +21,13 @@ export async function checkNodesForDeletion(
   signal: AbortSignal,
 ): Promise<NodeDeletionCheck[]> {
   const nodes = (await listGroupNodes(kube, selector, signal)).map(nodeName);
-  return Promise.all(
-    nodes.map(async (node) => ({
-      node,
-      undrained: (await listNodePods(kube, node, signal))
-        .filter((p) => classifyForDrain(p, { force: true }).kind !== "skip")
-        .map(podKey)
-        .sort(),
-    })),
-  );
+  return mapBounded(nodes, API_CONCURRENCY, async (node) => ({
+    node,
+    undrained: (await listNodePods(kube, node, signal))
+      .filter((p) => classifyForDrain(p, { force: true }).kind !== "skip")
+      .map(podKey)
+      .sort(),
+  }));
 }
 
 export function deletePreview(
@@ -44,7 +43,7 @@ export function deletePreview(
       (blocked.length ? `; ${blocked.length} not drained (would block)` : ""),
     items: checks.map((c) =>
       c.undrained.length
-        ? { kind: "block", target: c.node, detail: `not drained: ${c.undrained.join(", ")}` }
+        ? { kind: "block", target: c.node, detail: `not drained: ${listFew(c.undrained)}` }
         : { kind: "delete", target: c.node },
     ),
   };
@@ -66,20 +65,26 @@ export async function deleteGroupNodes(
   if (undrained.length > 0 && !opts.allowUndrained) {
     throw new OperationError(
       `not deleting nodes of ${describeSelector(selector)}: ${undrained
-        .map((c) => `${c.node} still runs ${c.undrained.join(", ")}`)
-        .join("; ")}`,
+        .slice(0, 5)
+        .map((c) => `${c.node} still runs ${listFew(c.undrained)}`)
+        .join("; ")}${undrained.length > 5 ? `; and ${undrained.length - 5} more nodes` : ""}`,
       "Drain the nodes first (the previous step), then retry.",
       { undrained: undrained.map((c) => c.node) },
     );
   }
-  await Promise.all(
-    checks.map(async ({ node }) => {
-      try {
-        await kube.core.deleteNode({ name: node }, callOptions(signal));
-      } catch (err) {
-        if (statusCodeOf(err) !== 404) throw apiFailure(`deleting node ${node}`, err);
-      }
-    }),
-  );
+  await mapBounded(checks, API_CONCURRENCY, async ({ node }) => {
+    try {
+      await kube.core.deleteNode({ name: node }, callOptions(signal));
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw apiFailure(`deleting node ${node}`, err);
+    }
+  });
   return { deleted: checks.map((c) => c.node) };
+}
+
+/** "a, b, c and 12 more": a node with hundreds of pods left stays one line. */
+function listFew(items: readonly string[], max = 5): string {
+  return items.length <= max
+    ? items.join(", ")
+    : `${items.slice(0, max).join(", ")} and ${items.length - max} more`;
 }

@@ -6,8 +6,8 @@ import { nodeName } from "../kube/nodes.js";
 import { classifyForDrain, podKey } from "../kube/pods.js";
 import { evictPod } from "./evict.js";
 import { listGroupNodes, listNodePods } from "./group-nodes.js";
+import { API_CONCURRENCY, concurrencyLimit, mapBounded } from "./limit.js";
 import { describePdb, listPdbs, type PdbInfo, pdbsSelecting } from "./pdb.js";
-import { Semaphore } from "./semaphore.js";
 
 export interface DrainPlanPod {
   pod: string;
@@ -40,8 +40,8 @@ export async function planDrain(
 ): Promise<DrainPlan> {
   const nodes = await listGroupNodes(kube, selector, signal);
   const names = nodes.map(nodeName);
-  const podsByNode = await Promise.all(names.map((n) => listNodePods(kube, n, signal)));
-  const sem = new Semaphore(opts.parallelism ?? 16);
+  const podsByNode = await mapBounded(names, API_CONCURRENCY, (n) => listNodePods(kube, n, signal));
+  const limit = concurrencyLimit(opts.parallelism ?? API_CONCURRENCY);
   const candidates: { pod: V1Pod; node: string }[] = [];
   const plan: DrainPlanPod[] = [];
   names.forEach((node, i) => {
@@ -68,7 +68,7 @@ export async function planDrain(
 
   const checked = await Promise.all(
     candidates.map(({ pod, node }) =>
-      sem.run(async (): Promise<DrainPlanPod> => {
+      limit(async (): Promise<DrainPlanPod> => {
         const warnings = classifyForDrain(pod, { force: opts.force });
         const warn =
           warnings.kind === "evict" && warnings.warnings.length
@@ -107,29 +107,93 @@ export async function planDrain(
   return { selector, nodes: names, pods: plan, serialisedBy };
 }
 
-/** The plan as the engine's ActionPreview. */
+/** Above this many pods the preview lists groups, not one row per pod (blockers stay named). */
+export const PREVIEW_POD_ROWS = 200;
+/** Blocked pods named one by one in a summarised preview; the rest are counted. */
+const BLOCKED_ROWS = 50;
+
+/** The plan as the engine's ActionPreview: one row per pod for small groups, grouped at scale. */
 export function drainPlanPreview(plan: DrainPlan): ActionPreview {
   const desc = describeSelector(plan.selector);
   if (plan.nodes.length === 0) {
     return { summary: `no nodes of ${desc}: nothing to drain`, items: [] };
   }
-  const items: ActionPreviewItem[] = plan.nodes.map((n) => ({ kind: "cordon", target: n }));
-  for (const p of plan.pods) {
-    const pdbText = p.pdbs?.length ? `PDB ${p.pdbs.map(describePdb).join(", ")}` : undefined;
-    const detail = [p.detail, p.action === "skip" ? undefined : pdbText].filter(Boolean).join("; ");
-    items.push({ kind: p.action, target: `${p.pod} on ${p.node}`, ...(detail ? { detail } : {}) });
-  }
-  const count = (a: DrainPlanPod["action"]) => plan.pods.filter((p) => p.action === a).length;
-  const blocked = count("block");
+  const counts = { evict: 0, block: 0, skip: 0 };
+  for (const p of plan.pods) counts[p.action]++;
+  const items =
+    plan.pods.length <= PREVIEW_POD_ROWS ? podRows(plan) : groupedRows(plan, counts.block);
   const parts = [
     `cordon ${plan.nodes.length} node${plan.nodes.length === 1 ? "" : "s"} of ${desc}`,
-    `evict ${count("evict")} pod${count("evict") === 1 ? "" : "s"}`,
-    blocked ? `${blocked} would block` : undefined,
-    count("skip") ? `${count("skip")} stay (DaemonSet/mirror/finished)` : undefined,
+    `evict ${counts.evict} pod${counts.evict === 1 ? "" : "s"}`,
+    counts.block ? `${counts.block} would block` : undefined,
+    counts.skip ? `${counts.skip} stay (DaemonSet/mirror/finished)` : undefined,
     ...plan.serialisedBy.map(
       (s) =>
         `PDB ${s.pdb.namespace}/${s.pdb.name} allows ${s.pdb.disruptionsAllowed} of its ${s.pods} pods here to go now: the rest wait for replacements to be Ready`,
     ),
   ].filter(Boolean);
   return { summary: parts.join(", "), items };
+}
+
+function pdbText(p: DrainPlanPod): string | undefined {
+  return p.pdbs?.length ? `PDB ${p.pdbs.map(describePdb).join(", ")}` : undefined;
+}
+
+function podRows(plan: DrainPlan): ActionPreviewItem[] {
+  const items: ActionPreviewItem[] = plan.nodes.map((n) => ({ kind: "cordon", target: n }));
+  for (const p of plan.pods) {
+    const detail = [p.detail, p.action === "skip" ? undefined : pdbText(p)]
+      .filter(Boolean)
+      .join("; ");
+    items.push({ kind: p.action, target: `${p.pod} on ${p.node}`, ...(detail ? { detail } : {}) });
+  }
+  return items;
+}
+
+/** Blockers first (named), then evictions and skips counted per namespace and budget. */
+function groupedRows(plan: DrainPlan, blocked: number): ActionPreviewItem[] {
+  const items: ActionPreviewItem[] = [];
+  let named = 0;
+  for (const p of plan.pods) {
+    if (p.action !== "block" || named >= BLOCKED_ROWS) continue;
+    named++;
+    const detail = [p.detail, pdbText(p)].filter(Boolean).join("; ");
+    items.push({ kind: "block", target: `${p.pod} on ${p.node}`, ...(detail ? { detail } : {}) });
+  }
+  if (blocked > named) {
+    items.push({
+      kind: "block",
+      target: `${blocked - named} more pods`,
+      detail: "would block too",
+    });
+  }
+  const shown =
+    plan.nodes.length > 6 ? [...plan.nodes.slice(0, 3), "…", ...plan.nodes.slice(-2)] : plan.nodes;
+  items.push({ kind: "cordon", target: `${plan.nodes.length} nodes: ${shown.join(", ")}` });
+  const groups = new Map<
+    string,
+    { kind: "evict" | "skip"; n: number; nodes: Set<string>; detail?: string }
+  >();
+  for (const p of plan.pods) {
+    if (p.action === "block") continue;
+    const ns = p.pod.split("/")[0] ?? "";
+    const budgets = p.action === "evict" ? pdbText(p) : p.detail;
+    const key = `${p.action}|${ns}|${budgets ?? ""}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { kind: p.action, n: 0, nodes: new Set(), ...(budgets ? { detail: budgets } : {}) };
+      groups.set(key, g);
+    }
+    g.n++;
+    g.nodes.add(p.node);
+  }
+  for (const [key, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const ns = key.split("|")[1];
+    items.push({
+      kind: g.kind,
+      target: `${g.n} pod${g.n === 1 ? "" : "s"} in namespace ${ns} on ${g.nodes.size} node${g.nodes.size === 1 ? "" : "s"}`,
+      ...(g.detail ? { detail: g.detail } : {}),
+    });
+  }
+  return items;
 }

@@ -21,7 +21,12 @@ export async function evictPod(
   kube: KubeClients,
   pod: V1Pod,
   signal: AbortSignal,
-  opts: { dryRun?: boolean; gracePeriodSeconds?: number } = {},
+  opts: {
+    dryRun?: boolean;
+    gracePeriodSeconds?: number;
+    /** Names the budgets behind a refusal (default: list the namespace's budgets now). */
+    pdbsOf?: (pod: V1Pod, signal: AbortSignal) => Promise<PdbInfo[]>;
+  } = {},
 ): Promise<EvictOutcome> {
   const name = pod.metadata?.name ?? "";
   const namespace = pod.metadata?.namespace ?? "default";
@@ -59,7 +64,8 @@ export async function evictPod(
     }
     if (code === 429) {
       const message = statusOf(err)?.message ?? "refused by a disruption budget";
-      const pdbs = await pdbsCovering(kube, pod, signal).catch(() => []);
+      const lookup = opts.pdbsOf ?? ((p: V1Pod, s: AbortSignal) => pdbsCovering(kube, p, s));
+      const pdbs = await lookup(pod, signal).catch(() => []);
       return { kind: "blocked", message, pdbs };
     }
     const message = `evicting ${podKey(pod)}: ${describeKubeError(err)}`;

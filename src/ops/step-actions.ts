@@ -8,6 +8,7 @@ import { uncordonNodes } from "./cordon.js";
 import { checkNodesForDeletion, deleteGroupNodes, deletePreview } from "./delete-nodes.js";
 import { type DrainOptions, drainNodes } from "./drain.js";
 import { drainPlanPreview, planDrain } from "./drain-preview.js";
+import { DrainProgress } from "./drain-progress.js";
 import { listGroupNodes } from "./group-nodes.js";
 
 // The ops as runbook step actions. The engine's context type is not known here, so each
@@ -59,53 +60,25 @@ export async function runDrain(
   if (nodes.length === 0) {
     return { summary: `no nodes of ${desc}: nothing to drain`, details: { nodes: [] } };
   }
-  const known = new Set<string>();
-  let gone = 0;
-  const say = (message: string) =>
-    progress({ done: gone, total: Math.max(known.size, gone), message });
-  const report = await drainNodes(t.kube, nodes, signal, {
-    ...t.options,
-    onEvent: (e) => {
-      switch (e.type) {
-        case "cordoned":
-          say(`cordoned ${e.nodes.join(", ")}`);
-          break;
-        case "planned":
-          for (const p of e.pods) known.add(p);
-          say(`${e.pods.length} pods to evict`);
-          break;
-        case "evicting":
-          known.add(e.pod);
-          break;
-        case "blocked": {
-          const pdb = e.pdbs
-            .map((p) => `${p.name} (disruptionsAllowed ${p.disruptionsAllowed})`)
-            .join(", ");
-          say(
-            `${e.pod} refused${pdb ? ` by PDB ${pdb}` : `: ${e.message}`}; retry in ${(e.retryInMs / 1000).toFixed(1)}s`,
-          );
-          break;
-        }
-        case "evicted":
-          say(`evicted ${e.pod}`);
-          break;
-        case "gone":
-          gone++;
-          say(`${e.pod} gone from ${e.node}`);
-          break;
-        case "node-drained":
-          say(`${e.node} drained in ${(e.durationMs / 1000).toFixed(1)}s`);
-          break;
-      }
-    },
-  });
+  const summary = new DrainProgress(progress);
+  let report: Awaited<ReturnType<typeof drainNodes>>;
+  try {
+    report = await drainNodes(t.kube, nodes, signal, {
+      ...t.options,
+      onEvent: (e) => summary.on(e),
+    });
+  } finally {
+    summary.close();
+  }
   return {
     summary: `drained ${nodes.length} node${nodes.length === 1 ? "" : "s"} of ${desc}: ${report.evicted} pods evicted in ${(report.durationMs / 1000).toFixed(1)}s (${report.pdbRetries} PDB retries)`,
     details: {
+      // Per node counts, not pod names: at 300 nodes × 5,000 pods the journal stays small.
       nodes: report.nodes.map((n) => ({
         node: n.node,
-        evicted: n.evicted,
+        evicted: n.evicted.length,
         durationMs: n.durationMs,
+        healthMs: n.healthMs,
       })),
       evicted: report.evicted,
       pdbRetries: report.pdbRetries,

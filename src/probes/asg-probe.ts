@@ -60,7 +60,10 @@ export function describeInstances(group: AutoScalingGroup): string {
   const byState = new Map<string, string[]>();
   for (const i of group.Instances ?? []) {
     const state = i.LifecycleState ?? "Unknown";
-    byState.set(state, [...(byState.get(state) ?? []), i.InstanceId ?? "?"]);
+    // Appended in place: copying the list per instance was quadratic at 1,000 instances.
+    const ids = byState.get(state);
+    if (ids) ids.push(i.InstanceId ?? "?");
+    else byState.set(state, [i.InstanceId ?? "?"]);
   }
   if (byState.size === 0) return "no instances";
   return [...byState.entries()]
@@ -82,6 +85,13 @@ export async function describeGroup(
   return out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === groupName);
 }
 
+/**
+ * A call's cost grows with the group (1,000 instances are a large response to parse): the
+ * next poll waits at least this many times the last call's duration, so polling never takes
+ * more than a fifth of a core however big the group.
+ */
+export const ASG_POLL_COST_FACTOR = 4;
+
 /** Polls the group (see ASG_POLL_INTERVAL_MS for why it polls) and reports each change. */
 export function asgProbe(
   client: AutoScalingClient,
@@ -96,7 +106,9 @@ export function asgProbe(
       while (!signal.aborted) {
         let delay = interval;
         try {
+          const began = performance.now();
           const group = await describeGroup(client, exp.groupName, signal);
+          delay = Math.max(interval, (performance.now() - began) * ASG_POLL_COST_FACTOR);
           backoff.reset();
           emit(evaluateAsg(group, exp));
         } catch (err) {

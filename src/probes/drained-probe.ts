@@ -11,7 +11,7 @@ import {
 import { nodeName } from "../kube/nodes.js";
 import { classifyForDrain, describePodState, podKey } from "../kube/pods.js";
 import { observeSources } from "./cluster-probe.js";
-import { listSome, plural } from "./report-changes.js";
+import { listSomeOf, plural } from "./report-changes.js";
 
 export interface DrainedExpectation {
   selector: NodeGroupSelector;
@@ -38,7 +38,9 @@ export function evaluateDrained(
           reason: `no nodes of ${desc}: no node matches ${nodeLabelSelector(exp.selector)}`,
         };
   }
-  const left: string[] = [];
+  // Sorted by pod key and formatted only for the few shown (the same order as sorting the
+  // formatted lines: pod names never hold characters below the space that follows them).
+  const left: { key: string; pod: V1Pod; node: string }[] = [];
   let staying = 0;
   for (const pod of pods) {
     const node = pod.spec?.nodeName;
@@ -48,9 +50,9 @@ export function evaluateDrained(
       staying++;
       continue;
     }
-    left.push(`${podKey(pod)} on ${node} (${describePodState(pod)})`);
+    left.push({ key: podKey(pod), pod, node });
   }
-  left.sort();
+  left.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const nodesText = plural(group.size, "node");
   if (left.length === 0) {
     const stay = staying > 0 ? ` (${plural(staying, "DaemonSet/mirror pod")} stay)` : "";
@@ -58,7 +60,7 @@ export function evaluateDrained(
   }
   return {
     ok: false,
-    reason: `${plural(left.length, "evictable pod")} left on ${nodesText} of ${desc}: ${listSome(left, 3)}`,
+    reason: `${plural(left.length, "evictable pod")} left on ${nodesText} of ${desc}: ${listSomeOf(left, (l) => `${l.key} on ${l.node} (${describePodState(l.pod)})`, 3)}`,
   };
 }
 

@@ -99,7 +99,10 @@ function versionFindings(
   const byVersion = new Map<string, string[]>();
   for (const n of nodes) {
     const v = n.status?.nodeInfo?.kubeletVersion ?? "unknown";
-    byVersion.set(v, [...(byVersion.get(v) ?? []), nodeName(n)]);
+    // Appended in place: copying the list per node was quadratic at 1,000 nodes.
+    const names = byVersion.get(v);
+    if (names) names.push(nodeName(n));
+    else byVersion.set(v, [nodeName(n)]);
   }
   const cpText = formatMinor(cp);
   const want = expectedMinor ? parseKubeVersion(expectedMinor) : undefined;

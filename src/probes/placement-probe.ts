@@ -6,7 +6,7 @@ import { describeSelector, type NodeGroupSelector, nodeMatches } from "../kube/n
 import { describeNodePlacement } from "../kube/nodes.js";
 import { describePodState, isPodFinished, isPodReady, isPodTerminating } from "../kube/pods.js";
 import { observeSources } from "./cluster-probe.js";
-import { listSome, plural } from "./report-changes.js";
+import { listSomeOf, plural } from "./report-changes.js";
 
 export interface PlacementExpectation {
   namespace: string;
@@ -39,33 +39,41 @@ export function evaluatePlacement(
       reason: `no ${label} pods: nothing matches ${exp.podSelector} in namespace ${exp.namespace}`,
     };
   }
-  const good: string[] = [];
-  const elsewhere: string[] = [];
-  const notReady: string[] = [];
+  // Categorised first, formatted only for the few a reason shows (5,000 pods per verdict).
+  let good = 0;
+  const elsewhere: { pod: V1Pod; nodeName: string; node: V1Node | undefined }[] = [];
+  const notReady: V1Pod[] = [];
   for (const pod of [...live].sort(byName)) {
-    const name = pod.metadata?.name ?? "?";
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) {
-      notReady.push(`${name} ${describePodState(pod)}`);
+      notReady.push(pod);
       continue;
     }
     const node = nodesByName.get(nodeName);
     if (!node || !nodeMatches(exp.on, node)) {
-      const state = isPodTerminating(pod) ? " Terminating" : "";
-      elsewhere.push(`${name} on ${nodeName} (${describeNodePlacement(node)})${state}`);
+      elsewhere.push({ pod, nodeName, node });
       continue;
     }
     if (isPodTerminating(pod) || pod.status?.phase !== "Running" || !isPodReady(pod)) {
-      notReady.push(`${name} ${describePodState(pod)}`);
+      notReady.push(pod);
       continue;
     }
-    good.push(name);
+    good++;
   }
   const expected = exp.count ?? live.length;
-  const head = `${good.length}/${expected} ${label} pods Ready on ${where}`;
+  const head = `${good}/${expected} ${label} pods Ready on ${where}`;
   const problems: string[] = [];
-  if (elsewhere.length > 0) problems.push(`elsewhere: ${listSome(elsewhere, 3)}`);
-  if (notReady.length > 0) problems.push(`not Ready: ${listSome(notReady, 3)}`);
+  const nameOf = (pod: V1Pod) => pod.metadata?.name ?? "?";
+  if (elsewhere.length > 0) {
+    const fmt = (e: (typeof elsewhere)[number]) =>
+      `${nameOf(e.pod)} on ${e.nodeName} (${describeNodePlacement(e.node)})${isPodTerminating(e.pod) ? " Terminating" : ""}`;
+    problems.push(`elsewhere: ${listSomeOf(elsewhere, fmt, 3)}`);
+  }
+  if (notReady.length > 0) {
+    problems.push(
+      `not Ready: ${listSomeOf(notReady, (pod) => `${nameOf(pod)} ${describePodState(pod)}`, 3)}`,
+    );
+  }
   if (exp.count !== undefined && live.length !== exp.count) {
     problems.push(`${plural(live.length, "pod")} found, expected ${exp.count}`);
   }
@@ -73,8 +81,12 @@ export function evaluatePlacement(
   return { ok: false, reason: `${head}; ${problems.join("; ")}` };
 }
 
+// Code-point order, not localeCompare: the same order for pod names (lower-case ASCII) at a
+// fraction of the cost, which matters when 5,000 pods are sorted per verdict.
 function byName(a: V1Pod, b: V1Pod): number {
-  return (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
+  const x = a.metadata?.name ?? "";
+  const y = b.metadata?.name ?? "";
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export function indexNodes(nodes: readonly V1Node[]): Map<string, V1Node> {
@@ -91,12 +103,21 @@ export function placementProbe(kube: KubeClients, exp: PlacementExpectation): Pr
         labelSelector: exp.podSelector,
       });
       const nodes = new LiveList<V1Node>(kube.kc, { path: "/api/v1/nodes", itemType: "V1Node" });
+      // The node index is rebuilt only when a node changed, not on every pod event.
+      let index = new Map<string, V1Node>();
+      let indexed = -1;
       await observeSources(
         signal,
         report,
         `${exp.label ?? exp.podSelector} placement`,
         [pods, nodes],
-        () => evaluatePlacement(pods.items(), indexNodes(nodes.items()), exp),
+        () => {
+          if (indexed !== nodes.version) {
+            index = indexNodes(nodes.items());
+            indexed = nodes.version;
+          }
+          return evaluatePlacement(pods.items(), index, exp);
+        },
       );
     },
   };

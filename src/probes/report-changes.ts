@@ -30,6 +30,15 @@ export function listSome(items: readonly string[], max = 5): string {
   return `${items.slice(0, max).join(", ")} and ${items.length - max} more`;
 }
 
+/**
+ * listSome over items formatted only when shown: at 5,000 pods, formatting every one to
+ * show three is most of a verdict's cost. `items` must already be in display order.
+ */
+export function listSomeOf<T>(items: readonly T[], format: (t: T) => string, max = 5): string {
+  const shown = items.slice(0, max).map(format).join(", ");
+  return items.length <= max ? shown : `${shown} and ${items.length - max} more`;
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

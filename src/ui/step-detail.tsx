@@ -1,7 +1,7 @@
-import { Spinner } from "@inkjs/ui";
 import { Box, Text } from "ink";
 import { memo } from "react";
 import { PreviewView } from "./preview-view.js";
+import { Spinner } from "./spinner.js";
 import type { StepView } from "./state.js";
 
 export const StepDetail = memo(function StepDetail({

@@ -5,7 +5,7 @@ import { type KubeClients, kubeClientsFromFile } from "../../src/kube/clients.js
 import { isPodReady } from "../../src/kube/pods.js";
 import { deleteGroupNodes } from "../../src/ops/delete-nodes.js";
 import { drainNodes } from "../../src/ops/drain.js";
-import { OperationError } from "../../src/ops/ops-error.js";
+import { DrainBlockedError, OperationError } from "../../src/ops/ops-error.js";
 import { drainStepAction } from "../../src/ops/step-actions.js";
 import { drainedProbe } from "../../src/probes/drained-probe.js";
 import { nodesProbe } from "../../src/probes/nodes-probe.js";
@@ -197,6 +197,9 @@ describe("drain", () => {
       /^node new-\d not drained within 3s: drain-t\/web-\S+: Cannot evict pod/,
     );
     expect((err as Error).message).toContain("PDB web-pdb (disruptionsAllowed 0, 4/4 healthy)");
+    // and the typed error carries the blockers, the budget named once
+    expect(err).toBeInstanceOf(DrainBlockedError);
+    expect((err as DrainBlockedError).pdbNames).toEqual(["drain-t/web-pdb"]);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect((await sb.core.readNode({ name: "new-1" })).spec?.unschedulable).toBe(true);
     const undo = drainStepAction<KubeClients>((k) => ({ kube: k, selector: { group: "new" } }))
@@ -235,5 +238,84 @@ describe("drain", () => {
     } finally {
       await absent.stop();
     }
+  });
+});
+
+describe("drain step: blocked, then retried once the PDB allows, then rolled back", () => {
+  // State left by the tests above: the 4 web pods on new-1/new-2 (schedulable), old gone.
+  const drainNew = (
+    nodeTimeoutMs: number,
+    betweenNodes?: () => Promise<{ ok: boolean; reason: string }>,
+  ) =>
+    drainStepAction<KubeClients>((k) => ({
+      kube: k,
+      selector: { group: "new" },
+      options: { nodeTimeoutMs, ...(betweenNodes ? { betweenNodes } : {}) },
+    }));
+
+  it("fails naming the PDB (live, then in the error), completes on retry with health between nodes, and undo uncordons", async () => {
+    // Given somewhere for the web pods to go, and a PDB that allows no disruption
+    await createGroupNodes(sb.core, "spare", { count: 2, instanceType: "m5.large" });
+    await setPdbMinAvailable(4);
+
+    // When the step runs
+    const progress: ActionProgress[] = [];
+    const err = await drainNew(4_000)
+      .run(kube, spec, AbortSignal.timeout(60_000), (p) => progress.push(p))
+      .catch((e: unknown) => e);
+    // Then the blocker was reported live, first on the line, with its budget and allowance
+    expect(
+      progress.some((p) =>
+        /^blocked: drain-t\/web-\S+ refused by PDB web-pdb \(disruptionsAllowed 0\)/.test(
+          p.message,
+        ),
+      ),
+    ).toBe(true);
+    // and the step fails with a typed error naming the PDB; the nodes stay cordoned
+    expect(err).toBeInstanceOf(DrainBlockedError);
+    expect((err as DrainBlockedError).message).toMatch(
+      /^node new-\d not drained within 4s: drain-t\/web-/,
+    );
+    expect((err as DrainBlockedError).pdbNames).toEqual(["drain-t/web-pdb"]);
+    expect((err as DrainBlockedError).blockers[0]).toMatchObject({
+      pdbs: [{ namespace: "drain-t", name: "web-pdb", disruptionsAllowed: 0 }],
+    });
+    for (const n of ["new-1", "new-2"])
+      expect((await sb.core.readNode({ name: n })).spec?.unschedulable).toBe(true);
+
+    // When the PDB allows one disruption and the operator retries
+    await setPdbMinAvailable(3);
+    const readyWhenChecked: number[] = [];
+    const outcome = await drainNew(60_000, async () => {
+      // The caller's check runs after the workload check: web is back at 4/4 Ready here.
+      const d = await sb.apps.readNamespacedDeployment({ name: "web", namespace: NS });
+      readyWhenChecked.push(d.status?.readyReplicas ?? 0);
+      return { ok: true, reason: "traffic 100%" };
+    }).run(kube, spec, AbortSignal.timeout(120_000), () => {});
+
+    // Then it completes, checked health once between the two nodes, and web runs on spare
+    expect(outcome.summary).toMatch(/^drained 2 nodes of group new: 4 pods evicted in [\d.]+s/);
+    expect(readyWhenChecked).toEqual([4]);
+    const placement = new ProbeRecorder(
+      placementProbe(kube, {
+        namespace: NS,
+        podSelector: "app=web",
+        label: "web",
+        on: { group: "spare" },
+        count: 4,
+      }),
+    );
+    try {
+      await placement.until((r) => r.ok, 30_000, "web on group spare");
+    } finally {
+      await placement.stop();
+    }
+
+    // When the step is rolled back, the nodes are schedulable again
+    expect((await drainNew(60_000).undo!(kube, spec, AbortSignal.timeout(30_000))).summary).toBe(
+      "uncordoned 2 nodes of group new",
+    );
+    for (const n of ["new-1", "new-2"])
+      expect((await sb.core.readNode({ name: n })).spec?.unschedulable).toBeFalsy();
   });
 });

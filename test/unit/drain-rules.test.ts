@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { selectorMatches } from "../../src/kube/label-selector.js";
 import { classifyForDrain } from "../../src/kube/pods.js";
-import { forEachBounded, Semaphore } from "../../src/ops/semaphore.js";
+import { concurrencyLimit, forEachBounded, mapBounded } from "../../src/ops/limit.js";
 import { pod } from "./probe-fixtures.js";
 
 describe("classifyForDrain", () => {
@@ -66,13 +66,13 @@ describe("selectorMatches (PDB selectors)", () => {
 });
 
 describe("bounded parallelism", () => {
-  it("Semaphore never runs more than its limit", async () => {
-    const sem = new Semaphore(3);
+  it("concurrencyLimit (p-limit) never runs more than its limit", async () => {
+    const limit = concurrencyLimit(3);
     let active = 0;
     let peak = 0;
     await Promise.all(
       Array.from({ length: 20 }, () =>
-        sem.run(async () => {
+        limit(async () => {
           active++;
           peak = Math.max(peak, active);
           await new Promise((r) => setImmediate(r));
@@ -81,7 +81,21 @@ describe("bounded parallelism", () => {
       ),
     );
     expect(peak).toBe(3);
-    expect(() => new Semaphore(0)).toThrow(RangeError);
+    expect(() => concurrencyLimit(0)).toThrow(RangeError);
+  });
+
+  it("mapBounded keeps the input order and the limit", async () => {
+    let active = 0;
+    let peak = 0;
+    const out = await mapBounded([5, 1, 4, 2, 3], 2, async (i) => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, i));
+      active--;
+      return i * 10;
+    });
+    expect(out).toEqual([50, 10, 40, 20, 30]);
+    expect(peak).toBe(2);
   });
 
   it("forEachBounded visits every item and stops starting new ones when told", async () => {

@@ -58,6 +58,42 @@ describe("observeSources", () => {
   });
 });
 
+describe("observeSources at scale", () => {
+  it("coalesces a burst of events once verdicts are expensive, and still reports the last state", async () => {
+    const a = new FakeSourceState();
+    const reports: ProbeResult[] = [];
+    const ac = new AbortController();
+    let state = 0;
+    let evaluations = 0;
+    const done = observeSources(
+      ac.signal,
+      (r) => reports.push(r),
+      "pods",
+      [a],
+      () => {
+        evaluations++;
+        // An expensive verdict (thousands of pods): ~5 ms of work.
+        const until = performance.now() + 5;
+        while (performance.now() < until) {}
+        return { ok: state >= 500, reason: `${state}/500 pods` };
+      },
+    );
+    a.synced = true;
+    // Given 500 watch events arriving in bursts
+    for (let i = 1; i <= 500; i++) {
+      state = i;
+      a.changed();
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    // Then the final state is reported, from far fewer evaluations than events
+    await new Promise((r) => setTimeout(r, 300));
+    ac.abort();
+    await done;
+    expect(reports.at(-1)).toEqual({ ok: true, reason: "500/500 pods" });
+    expect(evaluations).toBeLessThan(100);
+  });
+});
+
 describe("reportChanges", () => {
   it("drops repeats, keeps changes of reason or warnings", () => {
     const out: ProbeResult[] = [];

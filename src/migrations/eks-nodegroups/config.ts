@@ -74,6 +74,17 @@ export const configSchema = z
           .max(50),
       })
       .strict(),
+    /** Step 5's drain: how long a node may take, how many at once, the pause between. */
+    drain: z
+      .object({
+        /** A node not empty after this long fails the step (its blockers named); retry or roll back. */
+        nodeTimeoutSeconds: z.number().int().min(10).max(3600),
+        /** Nodes drained at once; 1 (kubectl's way) loses at most one node's pods at a time. */
+        parallelism: z.number().int().min(1).max(100),
+        /** Wait after a node is drained and healthy, before the next one. */
+        pauseSeconds: z.number().int().min(0).max(3600),
+      })
+      .strict(),
   })
   .strict();
 
@@ -95,6 +106,8 @@ export const DEFAULT_CONFIG: RunbookConfig = {
     minRequests: 50,
     ignoreFailureClasses: [],
   },
+  // Today's behaviour: 5 minutes per node, one node at a time, no pause.
+  drain: { nodeTimeoutSeconds: 300, parallelism: 1, pauseSeconds: 0 },
 };
 
 /** The stack's desired state before step 1 (what "provision" creates). */

@@ -51,7 +51,7 @@ export async function createEksRun(o: {
       outputs,
       stackResources: (signal) => target.infra.resourceUrns(signal),
     }),
-    ops: createEksOps(target.kube),
+    ops: createEksOps(target.kube, { drain: config.drain }),
     trafficTarget: async (signal) => {
       const url = await outputs.loadBalancerUrl(signal);
       if (!url) {

@@ -1,0 +1,599 @@
+// Scale: the runbook's gates and drain on a large kwok cluster, side by side with
+// `kubectl drain` on the same cluster, and the runbook's own memory and CPU meanwhile.
+//
+// The cluster: `--standard` nodes carrying background filler, two identical old groups
+// ("old-a", "old-b", `--old` nodes each) carrying `--old-pods` filler pods each (Deployments
+// of `--replicas`, each with a PDB maxUnavailable 1, plus a DaemonSet), and `--new` nodes,
+// cordoned until the drains. Ours drains old-a, kubectl drains old-b: the same load on the
+// same cluster, without a reset in between (recreating thousands of pods would take as long
+// as a drain). DESIGN.md goals: gate verdicts < 300 ms p95 after the condition holds; drain
+// at least as fast as kubectl with PDBs honoured and health between nodes; < 300 MB RSS.
+//
+// Run (toolchain built, from the repo root; heavy: one at a time):
+//   flock /tmp/eks-heavy.lock npx node --experimental-transform-types --no-warnings \
+//     bench/scale.ts [--standard 100] [--old 300] [--new 300] [--old-pods 5000] \
+//     [--background-pods 0] [--replicas 50] [--trials 20]
+// Defaults are DESIGN.md's size (1,000 nodes, 10,000 filler pods). Time is dominated by
+// kube-controller-manager creating pods (its client is limited to 20 requests/s by
+// default): about (2 × old-pods + background-pods) / 20 s of set-up, and at least
+// old-pods / 20 s per drain (the replacements). Smaller sizes for a bounded run, e.g.
+//   --standard 40 --old 100 --new 100 --old-pods 1200 --replicas 20 --trials 10  (~8 min)
+// It starts its own sandbox ("bench-scale") and removes it at the end.
+
+import { registerHooks } from "node:module";
+import { parseArgs } from "node:util";
+import type { KubeConfig, KubernetesObject, V1Node, V1Pod } from "@kubernetes/client-node";
+import type { Probe, ProbeResult } from "../src/engine/ports.js";
+
+// Source files import each other as "./x.js"; let Node find the .ts file next to it.
+registerHooks({
+  resolve(specifier, context, next) {
+    try {
+      return next(specifier, context);
+    } catch (err) {
+      if (/^(\.{1,2}\/|\/|file:)/.test(specifier) && specifier.endsWith(".js")) {
+        return next(`${specifier.slice(0, -3)}.ts`, context);
+      }
+      throw err;
+    }
+  },
+});
+
+const { values } = parseArgs({
+  options: {
+    standard: { type: "string", default: "100" },
+    old: { type: "string", default: "300" },
+    new: { type: "string", default: "300" },
+    "old-pods": { type: "string", default: "5000" },
+    "background-pods": { type: "string", default: "0" },
+    replicas: { type: "string", default: "50" },
+    trials: { type: "string", default: "20" },
+    parallelism: { type: "string", default: "1" },
+    "skip-kubectl": { type: "boolean", default: false },
+  },
+});
+const int = (name: keyof typeof values, min: number) => {
+  const v = Number(values[name]);
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+  return v;
+};
+const STANDARD = int("standard", 1);
+const OLD = int("old", 2);
+const NEW = int("new", 1);
+const OLD_PODS = int("old-pods", 1);
+const BACKGROUND_PODS = int("background-pods", 0);
+const REPLICAS = int("replicas", 2);
+const TRIALS = int("trials", 1);
+const PARALLELISM = int("parallelism", 1);
+
+const { Watch } = await import("@kubernetes/client-node");
+const { execa } = await import("execa");
+const { kubeClientsFromFile } = await import("../src/kube/clients.js");
+const { isPodReady } = await import("../src/kube/pods.js");
+const { uncordonNodes } = await import("../src/ops/cordon.js");
+const { drainNodes } = await import("../src/ops/drain.js");
+const { mapBounded } = await import("../src/ops/limit.js");
+const { drainedProbe } = await import("../src/probes/drained-probe.js");
+const { nodesProbe } = await import("../src/probes/nodes-probe.js");
+const { placementProbe } = await import("../src/probes/placement-probe.js");
+const { createFakeNode } = await import("../src/sandbox/fake-node.js");
+const { sandboxDown, sandboxUp } = await import("../src/sandbox/sandbox.js");
+const { toolchain } = await import("../src/sandbox/toolchain.js");
+const { NODE_GROUP_LABEL } = await import("../src/infra/workload-names.js");
+
+const NAME = "bench-scale";
+const NS = "fill";
+const pad = (i: number) => String(i).padStart(4, "0");
+const groupNodes = (g: string, n: number) => Array.from({ length: n }, (_, i) => `${g}-${pad(i)}`);
+const nodesOf = {
+  standard: groupNodes("standard", STANDARD),
+  "old-a": groupNodes("old-a", OLD),
+  "old-b": groupNodes("old-b", OLD),
+  new: groupNodes("new", NEW),
+};
+const totalNodes = STANDARD + 2 * OLD + NEW;
+const deploymentsPerTwin = Math.ceil(OLD_PODS / REPLICAS);
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
+const log = (line: string) => console.log(`[${elapsed()}] ${line}`);
+
+// ── the runbook's own cost: RSS and CPU of this process, per phase ───────────────────
+class Meter {
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #cpu = process.cpuUsage();
+  #t = performance.now();
+  maxRss = 0;
+  start(): void {
+    this.#cpu = process.cpuUsage();
+    this.#t = performance.now();
+    this.maxRss = process.memoryUsage().rss;
+    this.#timer = setInterval(() => {
+      this.maxRss = Math.max(this.maxRss, process.memoryUsage().rss);
+    }, 200);
+  }
+  stop(): { maxRssMb: number; cpuPercent: number; seconds: number } {
+    clearInterval(this.#timer);
+    const c = process.cpuUsage(this.#cpu);
+    const wall = performance.now() - this.#t;
+    this.maxRss = Math.max(this.maxRss, process.memoryUsage().rss);
+    return {
+      maxRssMb: Math.round(this.maxRss / 2 ** 20),
+      cpuPercent: Math.round(((c.user + c.system) / 1000 / wall) * 100),
+      seconds: Math.round(wall / 100) / 10,
+    };
+  }
+}
+
+// ── the reference clock: its own plain watch, no code shared with the probes ─────────
+function referenceCount(
+  kc: KubeConfig,
+  path: string,
+  query: Record<string, string>,
+  counts: (o: KubernetesObject) => boolean,
+) {
+  const objects = new Map<string, boolean>();
+  let n = 0;
+  let armed: { pred: (n: number) => boolean; resolve: (t: number) => void } | undefined;
+  const check = () => {
+    if (armed?.pred(n)) {
+      const a = armed;
+      armed = undefined;
+      a.resolve(performance.now());
+    }
+  };
+  let controller: AbortController | undefined;
+  let stopped = false;
+  let rv: string | undefined;
+  const start = () => {
+    if (stopped) return;
+    void new Watch(kc)
+      .watch(
+        path,
+        { ...query, ...(rv ? { resourceVersion: rv } : {}), allowWatchBookmarks: true },
+        (type, obj: KubernetesObject) => {
+          rv = obj.metadata?.resourceVersion ?? rv;
+          if (type === "BOOKMARK" || type === "ERROR") return;
+          const key = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+          const before = objects.get(key) ?? false;
+          const now = type !== "DELETED" && counts(obj);
+          if (type === "DELETED") objects.delete(key);
+          else objects.set(key, now);
+          n += Number(now) - Number(before);
+          check();
+        },
+        () => start(),
+      )
+      .then((c) => {
+        controller = c;
+      });
+  };
+  start();
+  return {
+    get count() {
+      return n;
+    },
+    /** Resolves with the instant the count first satisfies `pred` from now on. */
+    when: (pred: (n: number) => boolean) =>
+      new Promise<number>((resolve) => {
+        armed = { pred, resolve };
+        check();
+      }),
+    stop: () => {
+      stopped = true;
+      controller?.abort();
+    },
+  };
+}
+
+/** Keeps a probe running and hands out "next report satisfying …" promises with their instant. */
+function runProbe(probe: Probe) {
+  const ac = new AbortController();
+  let latest: ProbeResult | undefined;
+  let waiter: { pred: (r: ProbeResult) => boolean; resolve: (t: number) => void } | undefined;
+  const done = probe.observe(ac.signal, (r) => {
+    latest = r;
+    if (waiter?.pred(r)) {
+      const w = waiter;
+      waiter = undefined;
+      w.resolve(performance.now());
+    }
+  });
+  return {
+    next: (pred: (r: ProbeResult) => boolean) =>
+      new Promise<number>((resolve) => {
+        if (latest && pred(latest)) resolve(performance.now());
+        else waiter = { pred, resolve };
+      }),
+    get latest() {
+      return latest;
+    },
+    stop: async () => {
+      ac.abort();
+      await done;
+    },
+  };
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms).unref(),
+    ),
+  ]);
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+function latencyLine(label: string, xs: number[]): string {
+  const f = (x: number) => `${x.toFixed(0)} ms`;
+  const p95 = percentile(xs, 95);
+  return `${label.padEnd(44)} n=${String(xs.length).padStart(2)}  p50 ${f(percentile(xs, 50)).padStart(7)}  p95 ${f(p95).padStart(7)}  max ${f(Math.max(...xs)).padStart(7)}  ${p95 < 300 ? "(goal p95 < 300 ms: met)" : "(goal p95 < 300 ms: MISSED)"}`;
+}
+
+const onNode = (prefix: string) => (o: KubernetesObject) => {
+  const p = o as V1Pod;
+  return (p.spec?.nodeName ?? "").startsWith(prefix) && p.metadata?.labels?.tier !== undefined;
+};
+const readyOn = (prefix: string, tier: string) => (o: KubernetesObject) => {
+  const p = o as V1Pod;
+  return (
+    p.metadata?.labels?.tier === tier &&
+    (p.spec?.nodeName ?? "").startsWith(prefix) &&
+    !p.metadata?.deletionTimestamp &&
+    isPodReady(p)
+  );
+};
+
+console.log(
+  `scale bench: ${totalNodes} nodes (standard ${STANDARD}, old-a ${OLD}, old-b ${OLD}, new ${NEW}), ` +
+    `${2 * OLD_PODS + BACKGROUND_PODS} filler pods (${OLD_PODS} per old group in ${deploymentsPerTwin} Deployments of ≤${REPLICAS} with PDBs, ${BACKGROUND_PODS} background), DaemonSet on the old groups`,
+);
+log(`starting sandbox ${NAME} …`);
+const info = await sandboxUp({ name: NAME, agent: false, timeoutMs: 5 * 60_000 });
+const kube = kubeClientsFromFile(info.kubeconfigPath);
+const kubectl = toolchain().bin.kubectl;
+const signal = AbortSignal.timeout(2 * 60 * 60_000);
+const results: string[] = [];
+
+try {
+  // ── set-up ─────────────────────────────────────────────────────────────────────
+  await kube.core.createNamespace({ body: { metadata: { name: NS } } }).catch(() => {});
+  const all = Object.entries(nodesOf).flatMap(([g, names]) => names.map((n) => ({ g, n })));
+  await mapBounded(all, 16, ({ g, n }) =>
+    createFakeNode(kube.core, {
+      name: n,
+      instanceType: g === "new" ? "c5.4xlarge" : g === "standard" ? "t3.medium" : "t3.2xlarge",
+      kubeletVersion: "v1.33.13",
+      capacity: { cpu: "64", memory: "256Gi", pods: "250" },
+      labels: { [NODE_GROUP_LABEL]: g },
+      unschedulable: g === "new",
+    }),
+  );
+  log(`${all.length} nodes created`);
+
+  const deployment = (name: string, tier: string, replicas: number, groups: string[]) => ({
+    metadata: { name, labels: { tier } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name, tier } },
+        spec: {
+          terminationGracePeriodSeconds: 0,
+          containers: [{ name: "c", image: "registry.invalid/filler:1" }],
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  { matchExpressions: [{ key: NODE_GROUP_LABEL, operator: "In", values: groups }] },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+  });
+  const specs: { name: string; tier: string; replicas: number; groups: string[] }[] = [];
+  for (const twin of ["a", "b"]) {
+    for (let d = 0; d < deploymentsPerTwin; d++) {
+      const replicas = Math.min(REPLICAS, OLD_PODS - d * REPLICAS);
+      specs.push({
+        name: `${twin}-${pad(d)}`,
+        tier: `old-${twin}`,
+        replicas,
+        groups: [`old-${twin}`, "new"],
+      });
+    }
+  }
+  for (let d = 0; d * REPLICAS < BACKGROUND_PODS; d++) {
+    const replicas = Math.min(REPLICAS, BACKGROUND_PODS - d * REPLICAS);
+    specs.push({ name: `bg-${pad(d)}`, tier: "background", replicas, groups: ["standard"] });
+  }
+  await mapBounded(specs, 8, async (s) => {
+    await kube.apps.createNamespacedDeployment({
+      namespace: NS,
+      body: deployment(s.name, s.tier, s.replicas, s.groups),
+    });
+    await kube.policy.createNamespacedPodDisruptionBudget({
+      namespace: NS,
+      body: {
+        metadata: { name: s.name },
+        spec: { maxUnavailable: 1, selector: { matchLabels: { app: s.name } } },
+      },
+    });
+  });
+  await kube.apps.createNamespacedDaemonSet({
+    namespace: NS,
+    body: {
+      metadata: { name: "agent" },
+      spec: {
+        selector: { matchLabels: { app: "agent" } },
+        template: {
+          metadata: { labels: { app: "agent" } },
+          spec: {
+            containers: [{ name: "a", image: "registry.invalid/agent:1" }],
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    {
+                      matchExpressions: [
+                        { key: NODE_GROUP_LABEL, operator: "In", values: ["old-a", "old-b"] },
+                      ],
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  });
+  const readyFiller = referenceCount(
+    kube.kc,
+    `/api/v1/namespaces/${NS}/pods`,
+    {},
+    (o) => isPodReady(o as V1Pod) && !(o as V1Pod).metadata?.deletionTimestamp,
+  );
+  const fillerTotal = 2 * OLD_PODS + BACKGROUND_PODS + 2 * OLD;
+  let lastLog = 0;
+  const progressTimer = setInterval(() => {
+    if (readyFiller.count !== lastLog) log(`${readyFiller.count}/${fillerTotal} filler pods Ready`);
+    lastLog = readyFiller.count;
+  }, 15_000);
+  await within(
+    readyFiller.when((n) => n >= fillerTotal),
+    60 * 60_000,
+    "filler pods Ready",
+  );
+  clearInterval(progressTimer);
+  readyFiller.stop();
+  log(`${fillerTotal} filler pods Ready (set-up done)`);
+  // Let the disruption controller count every budget's pods healthy (bounded).
+  for (const deadline = Date.now() + 120_000; ; ) {
+    const pdbs = (await kube.policy.listNamespacedPodDisruptionBudget({ namespace: NS })).items;
+    if (pdbs.every((p) => (p.status?.currentHealthy ?? 0) >= (p.status?.expectedPods ?? 1))) break;
+    if (Date.now() > deadline) throw new Error("PDB status never counted every pod healthy");
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  // ── gates at scale ─────────────────────────────────────────────────────────────
+  const meter = new Meter();
+  meter.start();
+  // Nodes gate over the old-a group (OLD nodes among all): one node leaves and comes back;
+  // the condition holds when the last of the group is Ready again.
+  const nodeLat: number[] = [];
+  const nodesRef = referenceCount(
+    kube.kc,
+    "/api/v1/nodes",
+    { labelSelector: `${NODE_GROUP_LABEL}=old-b` },
+    (o) =>
+      ((o as V1Node).status?.conditions ?? []).some(
+        (c) => c.type === "Ready" && c.status === "True",
+      ),
+  );
+  const nodesGate = runProbe(nodesProbe(kube, { selector: { group: "old-b" }, count: OLD + 1 }));
+  for (let t = 0; t < TRIALS; t++) {
+    const extra = `old-b-x${t}`;
+    await within(
+      nodesGate.next((r) => !r.ok),
+      30_000,
+      "nodes gate failing",
+    );
+    const held = nodesRef.when((n) => n >= OLD + 1);
+    const passed = nodesGate.next((r) => r.ok);
+    await createFakeNode(kube.core, {
+      name: extra,
+      instanceType: "t3.2xlarge",
+      kubeletVersion: "v1.33.13",
+      capacity: { cpu: "64", memory: "256Gi", pods: "250" },
+      labels: { [NODE_GROUP_LABEL]: "old-b" },
+      unschedulable: true,
+    });
+    const [tHeld, tPass] = await within(Promise.all([held, passed]), 60_000, "node Ready");
+    nodeLat.push(tPass - tHeld);
+    await kube.core.deleteNode({ name: extra });
+  }
+  await nodesGate.stop();
+  nodesRef.stop();
+
+  // Placement gate over one old group's pods (OLD_PODS of them, all nodes watched): a
+  // Deployment loses a replica and gets it back; the condition holds when it is Ready.
+  const placeLat: number[] = [];
+  const placeRef = referenceCount(
+    kube.kc,
+    `/api/v1/namespaces/${NS}/pods`,
+    { labelSelector: "tier=old-b" },
+    readyOn("old-b-", "old-b"),
+  );
+  const placeGate = runProbe(
+    placementProbe(kube, {
+      namespace: NS,
+      podSelector: "tier=old-b",
+      label: "old-b filler",
+      on: { group: "old-b" },
+      count: OLD_PODS,
+    }),
+  );
+  const target = specs.find((s) => s.tier === "old-b")!;
+  const scale = (replicas: number) =>
+    kube.apps.patchNamespacedDeploymentScale({
+      name: target.name,
+      namespace: NS,
+      body: [{ op: "replace", path: "/spec/replicas", value: replicas }],
+    });
+  for (let t = 0; t < TRIALS; t++) {
+    await within(
+      placeGate.next((r) => r.ok),
+      60_000,
+      "placement gate passing",
+    );
+    await scale(target.replicas - 1);
+    await within(
+      placeGate.next((r) => !r.ok),
+      60_000,
+      "placement gate failing",
+    );
+    const held = placeRef.when((n) => n >= OLD_PODS);
+    const passed = placeGate.next((r) => r.ok);
+    await scale(target.replicas);
+    const [tHeld, tPass] = await within(Promise.all([held, passed]), 60_000, "pod Ready");
+    placeLat.push(tPass - tHeld);
+  }
+  await placeGate.stop();
+  placeRef.stop();
+  const gateCost = meter.stop();
+  results.push(latencyLine(`nodes gate (${OLD + 1} nodes of ${totalNodes})`, nodeLat));
+  results.push(latencyLine(`placement gate (${OLD_PODS} pods, all nodes)`, placeLat));
+  results.push(
+    `runbook process during gates: max RSS ${gateCost.maxRssMb} MB, CPU ${gateCost.cpuPercent}% of a core over ${gateCost.seconds}s ${gateCost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}`,
+  );
+  log("gates measured");
+
+  // ── drains: ours on old-a, kubectl on old-b ─────────────────────────────────────
+  await uncordonNodes(kube, nodesOf.new, signal);
+
+  /** Runs one drain with the drained and placement gates watching; returns its figures. */
+  const measureDrain = async (group: "old-a" | "old-b", drain: () => Promise<void>) => {
+    const tier = group;
+    const leftRef = referenceCount(
+      kube.kc,
+      `/api/v1/namespaces/${NS}/pods`,
+      { labelSelector: `tier=${tier}` },
+      onNode(`${group}-`),
+    );
+    const movedRef = referenceCount(
+      kube.kc,
+      `/api/v1/namespaces/${NS}/pods`,
+      { labelSelector: `tier=${tier}` },
+      readyOn("new-", tier),
+    );
+    const drained = runProbe(drainedProbe(kube, { selector: { group } }));
+    const placed = runProbe(
+      placementProbe(kube, {
+        namespace: NS,
+        podSelector: `tier=${tier}`,
+        label: `${tier} filler`,
+        on: { group: "new" },
+        count: OLD_PODS,
+      }),
+    );
+    await within(
+      drained.next((r) => !r.ok),
+      60_000,
+      "drained gate failing before the drain",
+    );
+    const m = new Meter();
+    m.start();
+    const tLeft = leftRef.when((n) => n === 0);
+    const tMoved = movedRef.when((n) => n >= OLD_PODS);
+    const pDrained = drained.next((r) => r.ok);
+    const pPlaced = placed.next((r) => r.ok);
+    const t0 = performance.now();
+    await drain();
+    const t1 = performance.now();
+    const [held1, pass1, held2, pass2] = await within(
+      Promise.all([tLeft, pDrained, tMoved, pPlaced]),
+      10 * 60_000,
+      `${group} gates after the drain`,
+    );
+    const cost = m.stop();
+    await drained.stop();
+    await placed.stop();
+    leftRef.stop();
+    movedRef.stop();
+    return {
+      seconds: (t1 - t0) / 1000,
+      untilMovedSeconds: (Math.max(held2, t1) - t0) / 1000,
+      drainedGateMs: pass1 - held1,
+      placementGateMs: pass2 - held2,
+      cost,
+    };
+  };
+
+  let pdbRetries = 0;
+  let healthWaitMs = 0;
+  const ours = await measureDrain("old-a", async () => {
+    const report = await drainNodes(kube, nodesOf["old-a"], signal, {
+      nodeParallelism: PARALLELISM,
+      nodeTimeoutMs: 10 * 60_000,
+    });
+    pdbRetries = report.pdbRetries;
+    healthWaitMs = report.nodes.reduce((n, r) => n + r.healthMs, 0);
+  });
+  log(`ours: ${ours.seconds.toFixed(1)}s`);
+  let theirs: typeof ours | undefined;
+  if (!values["skip-kubectl"]) {
+    theirs = await measureDrain("old-b", async () => {
+      await execa(
+        kubectl,
+        [
+          "--kubeconfig",
+          info.kubeconfigPath,
+          "drain",
+          "-l",
+          `${NODE_GROUP_LABEL}=old-b`,
+          "--ignore-daemonsets",
+          "--delete-emptydir-data",
+          "--timeout=3600s",
+        ],
+        { stdout: "ignore", stderr: "ignore" },
+      );
+    });
+    log(`kubectl: ${theirs.seconds.toFixed(1)}s`);
+  }
+  const s = (x: number) => `${x.toFixed(1)}s`;
+  results.push(
+    `drain ${OLD} nodes / ${OLD_PODS} pods, ours (${PARALLELISM} node${PARALLELISM === 1 ? "" : "s"} at a time, health between nodes): ${s(ours.seconds)} (${pdbRetries} PDB refusals retried, ${s(healthWaitMs / 1000)} waiting for health); all moved pods Ready after ${s(ours.untilMovedSeconds)}`,
+  );
+  if (theirs) {
+    results.push(
+      `drain ${OLD} nodes / ${OLD_PODS} pods, kubectl drain (same cluster, twin group): ${s(theirs.seconds)}; all moved pods Ready after ${s(theirs.untilMovedSeconds)}`,
+    );
+    results.push(
+      `ratio kubectl/ours: ${(theirs.seconds / ours.seconds).toFixed(2)}× ${theirs.seconds >= ours.seconds ? "(goal: at least as fast: met)" : "(goal: at least as fast: MISSED)"}`,
+    );
+  }
+  results.push(
+    `drained gate after the last pod left: ours ${ours.drainedGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.drainedGateMs.toFixed(0)} ms` : ""}; placement gate after the last moved pod Ready: ours ${ours.placementGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.placementGateMs.toFixed(0)} ms` : ""}`,
+  );
+  results.push(
+    `runbook process during our drain (drain + drained and placement gates): max RSS ${ours.cost.maxRssMb} MB, CPU ${ours.cost.cpuPercent}% of a core ${ours.cost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}`,
+  );
+  if (theirs) {
+    results.push(
+      `runbook process during kubectl's drain (gates only): max RSS ${theirs.cost.maxRssMb} MB, CPU ${theirs.cost.cpuPercent}% of a core`,
+    );
+  }
+  console.log(`\n== scale bench (${elapsed()} in all)`);
+  for (const r of results) console.log(r);
+} finally {
+  await kube.close();
+  await sandboxDown({ name: NAME });
+}
