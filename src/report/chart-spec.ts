@@ -60,6 +60,14 @@ export interface ChartData {
 }
 
 const WIDTH = 960;
+
+/**
+ * A whole second of running traffic in which no request completed. The last bucket of a
+ * run is cut short when traffic stops; an empty sliver of a second is not an outage.
+ */
+export function isOutageSecond(s: { requests: number; durationMs?: number }): boolean {
+  return s.requests === 0 && (s.durationMs ?? 1000) >= 1000;
+}
 const FONT = "DejaVu Sans";
 
 /** Rows the spec plots, derived from the timeline; exported so tests check the data. */
@@ -77,7 +85,7 @@ export function chartData(input: ChartInput): ChartData {
       rps: duration >= 1000 ? s.requests : null,
       p50Ms: answered ? s.p50Ms : null,
       p99Ms: answered ? s.p99Ms : null,
-      outage: s.requests === 0,
+      outage: isOutageSecond(s),
     };
   });
   const failures: FailureRow[] = [];

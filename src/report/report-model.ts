@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { JournalRecord } from "../engine/journal.js";
 import type { TrafficSample } from "../engine/ports.js";
 import { orderFailureClasses } from "../traffic/error-kind.js";
+import { isOutageSecond } from "./chart-spec.js";
 
 // What a change record needs, computed once from the journal and the traffic timeline; the
 // Markdown, HTML, terminal and JSON renderings all read this model (report.json is it,
@@ -140,7 +141,7 @@ export function trafficOf(samples: readonly Sample[]): StepTraffic {
     ok += s.ok;
     failed += s.failed;
     notSent += s.dropped ?? 0;
-    if (s.requests === 0) outageSeconds++;
+    if (isOutageSecond(s)) outageSeconds++;
     for (const [k, n] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + n;
     const answered = s.maxMs !== undefined || s.ok > 0 || s.p50Ms > 0;
     if (!answered) continue;

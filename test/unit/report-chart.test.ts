@@ -108,4 +108,12 @@ describe("chart spec", () => {
       writeFileSync(join(process.env.CHART_OUT, "synthetic-stall.svg"), svg);
     }
   });
+
+  it("an empty sliver at the end of a run (traffic stopped) is not an outage", () => {
+    const samples = syntheticSamples("clean");
+    samples.push({ ...samples.at(-1)!, at: T0 + 60_000, durationMs: 3, requests: 0, ok: 0 });
+    const d = chartData({ samples, steps, title: "t" });
+    expect(d.outages).toEqual([]);
+    expect(d.seconds.at(-1)!.successPct).toBeNull();
+  });
 });
