@@ -43,7 +43,11 @@ export function stepsTable(s: ReportSummary): Table {
         st.status,
         duration(st),
         t ? n(t.requests) : "–",
-        t && t.outageSeconds > 0 ? `${failed} (${t.outageSeconds} s no answer)` : failed,
+        [
+          failed,
+          ...(t && t.outageSeconds > 0 ? [`(${t.outageSeconds} s no answer)`] : []),
+          ...(t && t.notSent > 0 ? [`(${n(t.notSent)} not sent)`] : []),
+        ].join(" "),
         msCell(t?.p50Ms),
         msCell(t?.p99Ms),
         msCell(t?.maxMs),
