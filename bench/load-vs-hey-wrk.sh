@@ -50,6 +50,8 @@ run_wrk() {
 hey -c 10 -n 2000 "$NGINX_URL" >/dev/null
 
 printf '%s\n' "nginx $NGINX_URL · $connections connections · ${duration}s per tool · $rounds rounds · $(nproc) cores"
+# Other work on the machine moves every number; say how busy it was (1-minute load average).
+printf '%s\n' "load average at start: $(cut -d ' ' -f 1 /proc/loadavg)"
 printf '%s\n' "load: ${load_cmd[*]##*/} ${LOAD_ARGS:-(default threads: one per core, at most 4)}"
 printf '%-6s %-6s %12s %14s\n' round tool "req/s" "CPU µs/req"
 tools=(load hey wrk)
@@ -73,6 +75,7 @@ ratios() { # $1 = peer tool: the per-round ratios load/peer, one per line
     awk -v l="${rps_of[load,$r]}" -v p="${rps_of[$1,$r]}" 'BEGIN {print l / p}'
   done
 }
+printf '%s\n' "load average at end: $(cut -d ' ' -f 1 /proc/loadavg)"
 for peer in hey wrk; do
   med=$(ratios "$peer" | median)
   min=$(ratios "$peer" | sort -n | head -n 1)

@@ -93,6 +93,8 @@ export function buildProgram(): Command {
     .command("report")
     .description("show the last report of a stack")
     .addOption(stack)
+    .option("--format <format>", "print the report as md, json or html instead of a summary")
+    .option("--open", "print report.html's path and open it (xdg-open, when installed)")
     .action(async (opts) => {
       const { reportCommand } = await import("./cli/report-command.js");
       process.exitCode = await reportCommand(opts);

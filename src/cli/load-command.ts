@@ -57,7 +57,7 @@ Examples:
 
 interface RawOptions {
   host?: string;
-  header: string[];
+  header?: string[];
   method?: string;
   body?: string;
   insecure?: boolean;
@@ -78,8 +78,7 @@ export function loadCommand(io: LoadCommandIo = defaultIo): Command {
     .option(
       "-H, --header <header>",
       'extra request header "Name: value" (repeatable)',
-      (v: string, all: string[]) => [...all, v],
-      [] as string[],
+      (v: string, all: string[] | undefined) => [...(all ?? []), v],
     )
     .option("-m, --method <method>", "request method", "GET")
     .option("--body <text>", "request body sent with every request (@file reads a file)")

@@ -48,11 +48,9 @@ export async function createAwsTarget(req: TargetRequest, deps: TargetDeps): Pro
       "Configure credentials (AWS_PROFILE, `aws sso login`, environment variables or an instance role) and run again.",
     );
   }
+  const region = await asg.config.region();
   const preflight: Diagnostic[] = [
-    {
-      severity: "info",
-      message: `pulumi: ${pulumi}; AWS credentials: found (region ${await asg.config.region()})`,
-    },
+    { severity: "info", message: `pulumi: ${pulumi}; AWS credentials: found (region ${region})` },
   ];
   const infra = await awsInfraDriver({
     target: "aws",
@@ -63,6 +61,8 @@ export async function createAwsTarget(req: TargetRequest, deps: TargetDeps): Pro
   let kube: KubeClients | undefined;
   return {
     name: "aws",
+    cluster: `eks-runbook-${req.stack}`,
+    region,
     infra,
     kube: async (signal) => {
       if (kube) return kube;

@@ -79,6 +79,8 @@ export async function createLocalTarget(req: TargetRequest, deps: TargetDeps): P
   const kube = kubeClientsFromFile(sandbox.kubeconfigPath);
   return {
     name: "local",
+    cluster: sandbox.name,
+    region: MOTO_REGION,
     infra,
     kube: async () => kube,
     asg,

@@ -21,6 +21,9 @@ export interface RunTarget {
   asg: AutoScalingClient;
   /** The load balancer's API (in the sandbox, moto mirrors the sandbox balancer's targets). */
   elbv2: ElasticLoadBalancingV2Client;
+  /** For the change record: the cluster's name and the region, where known. */
+  cluster?: string;
+  region?: string;
   /** What the target's preflight found (versions, endpoints, warnings). */
   preflight: Diagnostic[];
   close(): Promise<void>;

@@ -91,6 +91,8 @@ export function formatSummaryLines(s: LoadSummary, interrupted: boolean): string
       "Latency distribution:",
       ...(
         [
+          ["fastest", L.min],
+          ["mean", L.mean],
           ["p50", L.p50],
           ["p90", L.p90],
           ["p95", L.p95],
@@ -98,7 +100,7 @@ export function formatSummaryLines(s: LoadSummary, interrupted: boolean): string
           ["p99.9", L.p999],
           ["max", L.max],
         ] as const
-      ).map(([name, v]) => `  ${name.padEnd(6)}${ms(v).padStart(11)}`),
+      ).map(([name, v]) => `  ${name.padEnd(8)}${ms(v).padStart(11)}`),
     );
   }
   const codes = Object.keys(s.statuses ?? {}).sort((a, b) => Number(a) - Number(b));

@@ -33,7 +33,7 @@ class Lane implements Dispatcher.DispatchHandler {
   connected = false;
   /** Responses completed on the current socket. */
   served = 0;
-  /** The in-flight request went out on a socket that had already carried a response. */
+  /** The in-flight request was written on a socket that had already carried a response. */
   reused = false;
   /** Set while inside dispatch(): an error reported synchronously must not recurse. */
   dispatching = false;
@@ -53,8 +53,13 @@ class Lane implements Dispatcher.DispatchHandler {
     });
   }
 
+  /**
+   * undici calls this as it writes the request on a socket (not at dispatch): the counters
+   * then describe that socket, also when the previous answer closed the old one.
+   */
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    this.reused = this.connected && this.served > 0;
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
@@ -226,7 +231,7 @@ export class RequestLoop {
     lane.start = now;
     lane.status = 0;
     lane.busy = true;
-    lane.reused = lane.connected && lane.served > 0;
+    lane.reused = false;
     lane.dispatching = true;
     lane.client.dispatch(this.opts, lane);
     lane.dispatching = false;

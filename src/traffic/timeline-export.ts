@@ -81,6 +81,10 @@ export interface TimelineJson {
     errors: Record<string, number>;
     p50Ms: number;
     p99Ms: number;
+    /** Slowest answer of the second; absent when nothing answered. */
+    maxMs?: number;
+    /** Rate mode: requests due that no free connection could send. */
+    dropped?: number;
   }[];
   marks: { label: string; at: string }[];
 }
@@ -96,6 +100,8 @@ export function timelineToJsonObject(t: ExportableTimeline): TimelineJson {
       errors: { ...s.errors },
       p50Ms: s.p50Ms,
       p99Ms: s.p99Ms,
+      ...(s.maxMs !== undefined ? { maxMs: s.maxMs } : {}),
+      ...(s.dropped ? { dropped: s.dropped } : {}),
     })),
     marks: t.marks.map((m) => ({ label: m.label, at: iso(m.at) })),
   };

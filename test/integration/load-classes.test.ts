@@ -46,6 +46,7 @@ beforeAll(async () => {
   nginx = await startNginx({
     http: `
       map "$request_method:$http_x_probe:$content_length" $post_ok { "POST:yes:11" 1; default 0; }
+      split_clients "\${request_id}" $close_or_drop { 50% drop; * answer; }
       server {
         listen 127.0.0.1:${tlsPort} ssl;
         ssl_certificate ${join(certDir, "cert.pem")};
@@ -63,6 +64,13 @@ beforeAll(async () => {
         return 200 "ok\\n";
       }
       location = /reset { return 444; }
+      # one request per connection: answered with "Connection: close", or closed unanswered
+      location = /one-per-connection {
+        keepalive_requests 1;
+        if ($close_or_drop = drop) { return 444; }
+        default_type text/plain;
+        return 200 "ok\n";
+      }
       location = /unavailable { return 503; }
       location = /post {
         if ($post_ok = 0) { return 400; }
@@ -104,6 +112,16 @@ describe("failure classes against nginx", () => {
     expect(reset.summary.errors).toEqual({ reset: 6 });
     const after = await nginx.waitForLogged(0);
     expect((after["444"] ?? 0) - before).toBe(11);
+  });
+
+  it("after an answer that closed the connection, the next request is on a fresh one: a reset, never a race", async () => {
+    const before = (await nginx.statusCounts())["444"] ?? 0;
+    const r = await runLoad([`${nginx.url}/one-per-connection`, "-c", "1", "-n", "200", "--json"]);
+    const after = await nginx.waitForLogged(0);
+    const dropped = (after["444"] ?? 0) - before;
+    expect(dropped).toBeGreaterThan(20);
+    expect(r.summary.errors).toEqual({ reset: dropped });
+    expect(r.summary.requests.ok).toBe(200 - dropped);
   });
 
   it("a 5xx is counted by code in JSON and in the text summary's error distribution", async () => {

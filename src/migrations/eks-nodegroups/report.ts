@@ -15,6 +15,14 @@ export function createRunReport(o: {
   reportsDir: string;
   traffic: TrafficSource;
   onWritten: (path: string) => void;
+  /** Change-record metadata, when the target knows it (all optional). */
+  cluster?: string;
+  region?: string;
+  versions?: Record<string, string>;
+  /** The validated configuration (only its digest is written). */
+  config?: unknown;
+  /** gates.ignoreFailureClasses, so the report's verdict is the gates' verdict. */
+  ignoreFailureClasses?: readonly string[];
 }): EksReport {
   return {
     preview: () => ({
@@ -24,7 +32,7 @@ export function createRunReport(o: {
         {
           kind: "write",
           target: join(o.reportsDir, "<time>/"),
-          detail: "report.md, report.json, timeline.csv/json, chart.svg/png",
+          detail: "report.html, report.md, report.json, timeline.csv/json, chart.vl.json/svg/png",
         },
       ],
     }),
@@ -37,6 +45,13 @@ export function createRunReport(o: {
         journal: new Journal(o.journalPath).read().records,
         timeline: o.traffic.timeline(),
         dir,
+        // The last step writes the report while it runs: its status is the verdict's.
+        ...(o.steps.at(-1) ? { reportStep: o.steps.at(-1)!.id } : {}),
+        ...(o.cluster ? { cluster: o.cluster } : {}),
+        ...(o.region ? { region: o.region } : {}),
+        ...(o.versions ? { versions: o.versions } : {}),
+        ...(o.config !== undefined ? { config: o.config } : {}),
+        ...(o.ignoreFailureClasses ? { ignoreFailureClasses: o.ignoreFailureClasses } : {}),
       });
       const path = join(dir, "report.md");
       o.onWritten(path);

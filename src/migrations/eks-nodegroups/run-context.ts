@@ -69,6 +69,10 @@ export async function createEksRun(o: {
       journalPath: journalPath(o.stack),
       reportsDir: reportsDir(o.stack),
       traffic,
+      ...(target.cluster ? { cluster: target.cluster } : {}),
+      ...(target.region ? { region: target.region } : {}),
+      config,
+      ignoreFailureClasses: config.gates.ignoreFailureClasses,
       onWritten: (p) => {
         reportPath = p;
       },
