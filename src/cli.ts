@@ -73,7 +73,11 @@ export function buildProgram(): Command {
       "gates that may be passed when they fail, comma-separated (e.g. traffic; `intent` for a preview outside a step's intent); each use is journaled and reported",
     )
     .option("--to-step <n>", "stop cleanly after step n (resume later with the same command)")
-    .option("--break-lock", "remove a stale run lock (its run was killed) and continue", false)
+    .option(
+      "--break-lock",
+      "remove a run lock held from another host (make sure that run is over); a lock whose process is gone on this host is taken over by itself",
+      false,
+    )
     .action(async (opts) => {
       const { runCommand } = await import("./cli/run-command.js");
       process.exitCode = await runCommand(opts);
@@ -107,7 +111,11 @@ export function buildProgram(): Command {
     .addOption(stack)
     .option("--config <file>", "YAML config")
     .option("--yes-i-typed <name>", "non-interactive confirmation: the stack name")
-    .option("--break-lock", "remove a stale run lock (its run was killed) and continue", false)
+    .option(
+      "--break-lock",
+      "remove a run lock held from another host (make sure that run is over); a lock whose process is gone on this host is taken over by itself",
+      false,
+    )
     .action(async (opts) => {
       const { destroyCommand } = await import("./cli/destroy-command.js");
       process.exitCode = await destroyCommand(opts);

@@ -123,7 +123,12 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     plan ??= await loadPlan(raw, opts.config);
     const { logLevelFromEnv, createLogger } = await import("../log.js");
     logLevelFromEnv(); // a bad EKS_RUNBOOK_LOG_LEVEL is bad input: refused before anything is created
-    if (!opts.dryRun) takeStackLock(opts.stack, { breakLock: raw.breakLock === true });
+    if (!opts.dryRun)
+      takeStackLock(opts.stack, {
+        breakLock: raw.breakLock === true,
+        warn: (message) =>
+          early({ type: "diagnostic", severity: "warning", message, at: new Date().toISOString() }),
+      });
     logger = createLogger(logPath(opts.stack));
   } catch (err) {
     await ink?.close();

@@ -6,7 +6,10 @@ import { lockPath } from "./state-dir.js";
 // this process (released on exit, whatever the path out; a SIGKILL leaves it stale, and
 // the next run reports that), and let `status` say whether a run is live.
 
-export function takeStackLock(stack: string, opts: { breakLock?: boolean } = {}): RunLock {
+export function takeStackLock(
+  stack: string,
+  opts: { breakLock?: boolean; warn?: (message: string) => void } = {},
+): RunLock {
   const lock = RunLock.acquire(lockPath(stack), {
     // The subcommand and flags only (no values: a config path is fine, but keep it short).
     command: `eks-runbook ${process.argv
@@ -15,6 +18,7 @@ export function takeStackLock(stack: string, opts: { breakLock?: boolean } = {})
       .join(" ")}`.trim(),
     user: operatorName(),
     breakLock: opts.breakLock === true,
+    ...(opts.warn ? { warn: opts.warn } : {}),
   });
   process.once("exit", () => lock.release());
   return lock;

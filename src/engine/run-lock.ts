@@ -22,9 +22,10 @@ import { excerpt } from "./safe-text.js";
 // append to one journal. The lock is a file created with O_EXCL (atomic on local file
 // systems) that names its owner: pid, host, user, start time and command, so a refused
 // operator knows whom to ask. A lock whose pid no longer runs on this host is stale (the
-// owner was killed): it is reported, and broken only when the operator says so
-// (--break-lock), because a stale lock still means a run ended without cleaning up.
-// A lock from another host cannot be checked from here and is never called stale.
+// owner was killed, or its pid now belongs to another process): it is provably abandoned,
+// so it is taken over with a warning — kill -9, then the same command, resumes. A lock
+// from another host cannot be checked from here: it is broken only when the operator says
+// so (--break-lock).
 
 export const lockOwnerSchema = z.object({
   pid: z.number().int().positive(),
@@ -191,14 +192,10 @@ export class RunLock {
       case "stale":
       case "foreign": {
         const who = describeOwner(st.owner);
-        if (!breakLock) {
+        if (st.state === "foreign" && !breakLock) {
           throw new InputError(
-            st.state === "stale"
-              ? `stale run lock ${file}: ${who}, but ${st.why}; that run ended without releasing it (crash or kill)`
-              : `run lock ${file} is held from another host: ${who}; it cannot be checked from here`,
-            st.state === "stale"
-              ? "Nothing was changed. The journal holds where it stopped; pass --break-lock to remove the lock and resume."
-              : "Make sure that run is over, then pass --break-lock.",
+            `run lock ${file} is held from another host: ${who}; it cannot be checked from here`,
+            "Make sure that run is over, then pass --break-lock.",
           );
         }
         try {
@@ -207,7 +204,11 @@ export class RunLock {
           if ((err as NodeJS.ErrnoException).code !== "ENOENT")
             throw userFsError(err, file, "run lock") ?? err;
         }
-        warn?.(`warning: broke the run lock of ${who}\n`);
+        warn?.(
+          st.state === "stale"
+            ? `took over the run lock of ${who}: ${st.why}, so that run ended without releasing it (crash or kill)`
+            : `broke the run lock of ${who} (--break-lock)`,
+        );
         return;
       }
     }

@@ -65,9 +65,14 @@ export async function writeIsolatingPulumi(
   return dir;
 }
 
-/** Set by the Automation API itself on every CLI call. */
+/**
+ * Set by the Automation API itself on CLI calls (automation/cmd.js, stack.js): without
+ * PULUMI_DEBUG_COMMANDS the CLI does not even register `--event-log`, which every
+ * preview/up/refresh/destroy with an event callback passes.
+ */
 const AUTOMATION_VARS = [
   "PULUMI_AUTOMATION_API",
+  "PULUMI_DEBUG_COMMANDS",
   "PULUMI_SKIP_UPDATE_CHECK",
   "PULUMI_HOME",
   "PULUMI_EXPERIMENTAL",

@@ -182,6 +182,20 @@ describe("run lock", () => {
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
     expect(inspectRunLock(file)).toMatchObject({ state: "stale" });
+    // Provably abandoned on this host: taken over, with a warning naming the dead owner.
+    const warned: string[] = [];
+    const taken = RunLock.acquire(file, { command: "x", user: "bob", warn: (w) => warned.push(w) });
+    expect(warned.join("")).toMatch(
+      new RegExp(`took over the run lock of pid ${pid} .*user ann.*pid ${pid} is not running`),
+    );
+    expect(inspectRunLock(file)).toMatchObject({ state: "live", owner: { user: "bob" } });
+    taken.release();
+
+    // A lock from another host cannot be checked: refused unless --break-lock.
+    writeFileSync(
+      file,
+      JSON.stringify({ pid, host: `not-${hostname()}`, user: "ann", startedAt: "t", command: "c" }),
+    );
     const refused = (() => {
       try {
         RunLock.acquire(file, { command: "x", user: "bob" });
@@ -189,18 +203,16 @@ describe("run lock", () => {
         return e as InputError;
       }
     })();
-    expect(refused?.message).toMatch(new RegExp(`stale run lock .*pid ${pid} is not running`));
+    expect(refused?.message).toMatch(/is held from another host: pid \d+ on not-/);
     expect(refused?.hint).toMatch(/pass --break-lock/);
-    const warned: string[] = [];
-    const taken = RunLock.acquire(file, {
+    const broken = RunLock.acquire(file, {
       command: "x",
       user: "bob",
       breakLock: true,
       warn: (w) => warned.push(w),
     });
     expect(warned.join("")).toMatch(new RegExp(`broke the run lock of pid ${pid}`));
-    expect(inspectRunLock(file)).toMatchObject({ state: "live", owner: { user: "bob" } });
-    taken.release();
+    broken.release();
   });
 });
 
