@@ -610,7 +610,9 @@ export class Engine<C, S> implements EngineActions {
  * but not yet for its whole window is said to be so (it did not fail).
  */
 function describeGates(failing: GateUpdate[]): string {
-  return failing
+  // A gate that failed at once (terminal) leaves others unobserved: they did not fail.
+  const observed = failing.filter((g) => g.observed !== false);
+  return (observed.length ? observed : failing)
     .map((g) =>
       g.passed
         ? `${g.gate}: holds, but not yet for its whole window (${g.reason})`

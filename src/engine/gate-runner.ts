@@ -12,6 +12,8 @@ export interface GateUpdate {
   settled: boolean;
   reason: string;
   warnings?: string[];
+  /** False until the probe reported its first verdict. */
+  observed?: boolean;
 }
 
 export interface GateOutcome {
@@ -58,6 +60,7 @@ export async function runGates<C, S>(
     passed: s.last?.ok ?? false,
     settled: s.settled,
     reason: s.last?.reason ?? "waiting for the first observation",
+    observed: s.last !== undefined,
     ...(s.last?.warnings?.length ? { warnings: s.last.warnings } : {}),
   });
 
