@@ -63,7 +63,16 @@ export function buildProgram(): Command {
       "gates that may be passed when they fail, comma-separated (e.g. traffic; `intent` for a preview outside a step's intent); each use is journaled and reported",
     )
     .option("--to-step <n>", "stop cleanly after step n (resume later with the same command)")
+    .option(
+      "--plan <file>",
+      "migrate your own stack: a migration plan (YAML); see examples/own-stack",
+    )
     .action(async (opts) => {
+      if (opts.plan !== undefined) {
+        const { ownStackCommand } = await import("./cli/own-stack-command.js");
+        process.exitCode = await ownStackCommand(opts);
+        return;
+      }
       const { runCommand } = await import("./cli/run-command.js");
       process.exitCode = await runCommand(opts);
     });

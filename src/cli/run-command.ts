@@ -6,7 +6,7 @@ import type { MigrationSpec } from "../infra/spec.js";
 import { initialSpec, loadConfig } from "../migrations/eks-nodegroups/config.js";
 import type { EksContext } from "../migrations/eks-nodegroups/context.js";
 import type { EksRun } from "../migrations/eks-nodegroups/run-context.js";
-import { type EksStep, eksMigrationSteps } from "../migrations/eks-nodegroups/steps.js";
+import { eksMigrationSteps } from "../migrations/eks-nodegroups/steps.js";
 import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
 import type { RunTarget } from "../targets/target.js";
 import type { InkRenderer } from "../ui/render-ink.js";
@@ -17,7 +17,10 @@ import { journalPath, logPath, validateStackName } from "./state-dir.js";
 // the renderer once, build the target, and let the engine drive.
 
 /** `--override-gates a,b`: names of gates (or `intent`) that may be overridden. */
-export function parseOverrides(raw: unknown, steps: EksStep[]): string[] {
+export function parseOverrides(
+  raw: unknown,
+  steps: readonly { gates: readonly { id: string }[] }[],
+): string[] {
   if (raw === undefined || raw === false) return [];
   const names = String(raw)
     .split(",")
@@ -34,7 +37,7 @@ export function parseOverrides(raw: unknown, steps: EksStep[]): string[] {
   return names;
 }
 
-export function parseToStep(raw: unknown, steps: EksStep[]): number | undefined {
+export function parseToStep(raw: unknown, steps: readonly unknown[]): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > steps.length) {
