@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { NodeGroup } from "./node-groups.ts";
+import { NodeGroup, NodeGroupProvider } from "./node-groups.ts";
 
 // The shop's cluster capacity and workloads. Two node groups — blue (today's) and green
 // (tomorrow's) — and the two workloads that carry the storefront's traffic: the ingress
@@ -24,27 +24,36 @@ const POOL = "shop.example.com/pool";
 /** Where the workloads run. */
 const workloadPool = "blue";
 
+const nodeGroups = new NodeGroupProvider("node-groups");
 const groups = {
-  blue: new NodeGroup("pool-blue", {
-    name: `${cluster}-shop-blue`,
-    endpoint: asgEndpoint,
-    region,
-    cluster,
-    instanceType: "m5.large",
-    kubeletVersion,
-    size: blueSize,
-    labels: { [POOL]: "blue" },
-  }),
-  green: new NodeGroup("pool-green", {
-    name: `${cluster}-shop-green`,
-    endpoint: asgEndpoint,
-    region,
-    cluster,
-    instanceType: "m6i.large",
-    kubeletVersion,
-    size: greenSize,
-    labels: { [POOL]: "green" },
-  }),
+  blue: new NodeGroup(
+    "pool-blue",
+    {
+      name: `${cluster}-shop-blue`,
+      endpoint: asgEndpoint,
+      region,
+      cluster,
+      instanceType: "m5.large",
+      kubeletVersion,
+      size: blueSize,
+      labels: { [POOL]: "blue" },
+    },
+    { provider: nodeGroups },
+  ),
+  green: new NodeGroup(
+    "pool-green",
+    {
+      name: `${cluster}-shop-green`,
+      endpoint: asgEndpoint,
+      region,
+      cluster,
+      instanceType: "m6i.large",
+      kubeletVersion,
+      size: greenSize,
+      labels: { [POOL]: "green" },
+    },
+    { provider: nodeGroups },
+  ),
 };
 
 const provider = new k8s.Provider("cluster", { kubeconfig, enableServerSideApply: true });

@@ -136,6 +136,17 @@ const provider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
+/**
+ * An explicit provider for the node groups: the engine gives the *default* dynamic provider
+ * the whole stack config as inputs, so every config change would show up as a provider
+ * update in previews; this one has no inputs.
+ */
+export class NodeGroupProvider extends pulumi.ProviderResource {
+  constructor(name: string, opts?: pulumi.ResourceOptions) {
+    super("pulumi-nodejs", name, {}, opts);
+  }
+}
+
 /** One node group: an Auto Scaling group whose instances join the cluster with `labels`. */
 export class NodeGroup extends pulumi.dynamic.Resource {
   constructor(

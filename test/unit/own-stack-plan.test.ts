@@ -123,6 +123,11 @@ describe("intent", () => {
     expect(i.allows(change("delete", "local:AutoScalingGroup", "asg-blue"))).toBe(false);
   });
 
+  it("lets a provider be updated (a config step changes a default provider's inputs), never replaced", () => {
+    expect(i.allows(change("update", "pulumi:providers:pulumi-nodejs", "default"))).toBe(true);
+    expect(i.allows(change("replace", "pulumi:providers:kubernetes", "cluster"))).toBe(false);
+  });
+
   it("says what it allows", () => {
     expect(i.summary).toBe(
       "creates *green*; updates kubernetes:apps/v1:Deployment::web; replaces or deletes nothing else",

@@ -48,6 +48,9 @@ export function stepIntent(i: PlanIntent): StepIntent {
     allows: (c) => {
       // The stack's own resource changes with its outputs; it is not a resource of yours.
       if (c.type === "pulumi:pulumi:Stack") return c.op !== "replace" && c.op !== "delete";
+      // A default provider's inputs are the stack config, so a config step updates it; what
+      // that does to resources shows as their own changes, which the intent checks.
+      if (c.type.startsWith("pulumi:providers:")) return c.op === "update";
       const entry = OPS.find(([op]) => op === c.op);
       if (!entry) return true;
       return (i[entry[1]] ?? []).some((p) => resourceMatches(c, p));
