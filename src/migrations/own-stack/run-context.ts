@@ -153,11 +153,13 @@ export async function createOwnStackRun(o: {
     previewTimeoutMs: 10 * 60_000,
     applyTimeoutMs: 60 * 60_000,
   });
-  // Selects your stack (refused with exit 2 when it does not exist) and reads where it stands.
-  const initialSpec = ownStackInitialSpec(await infra.currentConfig(o.signal));
-
-  // ── the cluster ───────────────────────────────────────────────────────────────────
+  // ── the cluster (first, unless its kubeconfig comes from the stack) ─────────────────
   const context = "context" in plan.cluster ? plan.cluster.context : undefined;
+  const fromStack = "kubeconfigOutput" in plan.cluster;
+  // Selects your stack (refused with exit 2 when it does not exist) and reads where it stands.
+  const initialSpec = fromStack
+    ? ownStackInitialSpec(await infra.currentConfig(o.signal))
+    : undefined;
   if ("kubeconfigOutput" in plan.cluster) {
     const value = await infra.secretOutput(plan.cluster.kubeconfigOutput, o.signal);
     if (value === undefined) {
@@ -178,6 +180,7 @@ export async function createOwnStackRun(o: {
   const kube = kubeClientsFromFile(kubeconfigPath, context);
   cleanups.push(() => kube.close());
   await preflightCluster(kube, plan, o.fresh, o.signal, preflight);
+  const startSpec = initialSpec ?? ownStackInitialSpec(await infra.currentConfig(o.signal));
 
   // ── probes, ops, traffic, report ───────────────────────────────────────────────────
   const [
@@ -392,7 +395,7 @@ export async function createOwnStackRun(o: {
   return {
     ctx,
     infra,
-    initialSpec,
+    initialSpec: startSpec,
     preflight,
     reportPath: () => reportPath,
     close: async () => {
