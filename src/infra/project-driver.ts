@@ -49,6 +49,8 @@ export class ProjectInfraDriver implements InfraDriver<ProjectSpec> {
   private stackPromise: Promise<Stack> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private projectName: string | undefined;
+  /** The last preview's change count per (spec, program): the total of the next apply's progress. */
+  private lastPreview: { key: string; total: number } | undefined;
 
   constructor(private readonly o: ProjectDriverOptions) {}
 
@@ -136,7 +138,12 @@ export class ProjectInfraDriver implements InfraDriver<ProjectSpec> {
             }),
           errors,
         );
-        return { ...collector.result(), plan: `program:${hash}` };
+        const result = collector.result();
+        this.lastPreview = {
+          key: `${hash}:${JSON.stringify(spec)}`,
+          total: result.resources.length,
+        };
+        return { ...result, plan: `program:${hash}` };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -162,11 +169,14 @@ export class ProjectInfraDriver implements InfraDriver<ProjectSpec> {
         );
       }
       await this.writeManagedConfig(stack, spec, opts.signal);
-      const tracker = new ProgressTracker(0, (p) => opts.onProgress?.(p));
+      const key = `${hash}:${JSON.stringify(spec)}`;
+      const total = this.lastPreview?.key === key ? this.lastPreview.total : 0;
+      this.lastPreview = undefined;
+      const tracker = new ProgressTracker(total, (p) => opts.onProgress?.(p));
       const applied = new PreviewCollector();
       const errors: string[] = [];
       const started = Date.now();
-      opts.onProgress?.({ done: 0, total: 0, message: "starting update" });
+      opts.onProgress?.({ done: 0, total, message: "starting update" });
       const result = await this.guard(
         "update",
         opts.signal,

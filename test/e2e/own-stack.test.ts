@@ -210,14 +210,16 @@ describe("--plan examples/own-stack on the local target", () => {
       ),
     ).toBe(false);
 
-    // Run 2: the right edit; resumes at the manual step; killed during the drain.
+    // Run 2: the right edit; resumes at the manual step; killed in the middle of the last
+    // Pulumi update (the CLI and its Pulumi processes, as a dying terminal would).
     writeFileSync(
       index(),
       original.replace('const workloadPool = "blue";', 'const workloadPool = "green";'),
     );
     const r2 = start();
     await r2.step("move-workloads", "done", 300_000);
-    await r2.step("drain-blue", "applying");
+    await r2.step("shrink-blue", "applying", 300_000);
+    await new Promise((r) => setTimeout(r, 1500));
     r2.killGroup();
     await r2.exited;
 
@@ -227,7 +229,7 @@ describe("--plan examples/own-stack on the local target", () => {
       EngineEvent,
       { type: "run" }
     >;
-    expect(run.resumeFrom?.step).toBe("drain-blue");
+    expect(run.resumeFrom?.step).toBe("shrink-blue");
     const summary = (await r3.waitFor((e) => e.type === "summary", "summary", 600_000)) as Extract<
       EngineEvent,
       { type: "summary" }
