@@ -68,7 +68,7 @@ const graceful = {
   preStop: { sleep: { seconds: 5 } },
 };
 
-function app(name: string, port: number, image: string, replicas: number) {
+function app(name: string, port: number, image: string, replicas: number, args?: string[]) {
   const labels = { app: name };
   new k8s.policy.v1.PodDisruptionBudget(
     `${name}-pdb`,
@@ -95,6 +95,7 @@ function app(name: string, port: number, image: string, replicas: number) {
               {
                 name,
                 image,
+                ...(args ? { args } : {}),
                 ports: [{ name: "http", containerPort: port }],
                 readinessProbe: { httpGet: { path: "/", port } },
                 lifecycle: { preStop: graceful.preStop },
@@ -108,7 +109,10 @@ function app(name: string, port: number, image: string, replicas: number) {
   );
 }
 
-app("echoserver", 8080, "registry.k8s.io/echoserver:1.10", 2);
+app("echoserver", 8080, "registry.k8s.io/e2e-test-images/agnhost:2.53", 2, [
+  "netexec",
+  "--http-port=8080",
+]);
 new k8s.core.v1.Service(
   "echoserver",
   {
@@ -119,7 +123,7 @@ new k8s.core.v1.Service(
 );
 
 const nginx = "nginx-ing-cntlr";
-app(nginx, 80, "registry.k8s.io/ingress-nginx/controller:v1.14.1", 2);
+app(nginx, 80, "registry.k8s.io/ingress-nginx/controller:v1.15.1", 2);
 new k8s.core.v1.ConfigMap(
   nginx,
   { metadata: { name: nginx, namespace: ns }, data: { "worker-shutdown-timeout": "10s" } },
