@@ -148,7 +148,13 @@ describe("--plan examples/own-stack on the local target", () => {
   }, 600_000);
 
   afterAll(async () => {
-    for (const r of runs) r.killGroup();
+    for (const r of runs) {
+      try {
+        r.killGroup();
+      } catch {
+        // Already gone (it exited or was killed by the test).
+      }
+    }
     await sb?.stop();
     rmSync(root, { recursive: true, force: true });
   });
@@ -251,8 +257,11 @@ describe("--plan examples/own-stack on the local target", () => {
     const stackFile = readFileSync(join(projectDir, "Pulumi.dev.yaml"), "utf8");
     expect(stackFile).toMatch(/shop:greenSize: "2"/);
     expect(stackFile).toMatch(/shop:blueSize: "0"/);
+    const recovery = r3.events
+      .filter((e) => e.type === "diagnostic" && e.message.startsWith("recovery:"))
+      .map((e) => (e.type === "diagnostic" ? e.message : ""));
     process.stdout.write(
-      `own-stack rehearsal: ${summary.requests.total} requests, ${summary.requests.failed} failed, report ${summary.report}\n`,
+      `own-stack rehearsal: run 3 resumed at ${run.resumeFrom?.step} (${recovery.join("; ") || "no recovery needed"}); ${summary.stepsDone} steps done; ${summary.requests.total} requests, ${summary.requests.failed} failed; report ${summary.report}\n`,
     );
   });
 });
