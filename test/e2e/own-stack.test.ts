@@ -164,6 +164,23 @@ describe("--plan examples/own-stack on the local target", () => {
     runs.push(r);
     return r;
   };
+  /** Why a run stopped: its failed steps and error diagnostics. */
+  const why = (r: CliProcess) =>
+    r.events
+      .filter(
+        (e) =>
+          (e.type === "step" && e.status === "failed") ||
+          (e.type === "diagnostic" && e.severity === "error"),
+      )
+      .map((e) => JSON.stringify(e))
+      .join("\n");
+  const expectStep = async (r: CliProcess, step: string, status: string, timeoutMs?: number) => {
+    try {
+      return await r.step(step, status, timeoutMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${why(r)}`);
+    }
+  };
   const index = () => join(projectDir, "index.ts");
   const program = () => readFileSync(index(), "utf8");
 
@@ -189,8 +206,8 @@ describe("--plan examples/own-stack on the local target", () => {
     // Run 1: the config step applies; at the manual step, a wrong edit (a typo in the
     // Service's name would replace it) is refused before confirmation.
     const r1 = start();
-    await r1.step("grow-green", "done", 300_000);
-    await r1.step("move-workloads-edit", "applying");
+    await expectStep(r1, "grow-green", "done", 300_000);
+    await expectStep(r1, "move-workloads-edit", "applying");
     writeFileSync(
       index(),
       original
@@ -223,8 +240,8 @@ describe("--plan examples/own-stack on the local target", () => {
       original.replace('const workloadPool = "blue";', 'const workloadPool = "green";'),
     );
     const r2 = start();
-    await r2.step("move-workloads", "done", 300_000);
-    await r2.step("shrink-blue", "applying", 300_000);
+    await expectStep(r2, "move-workloads", "done", 300_000);
+    await expectStep(r2, "shrink-blue", "applying", 300_000);
     await new Promise((r) => setTimeout(r, 1500));
     r2.killGroup();
     await r2.exited;
