@@ -34,6 +34,14 @@ function writePlan(name: string, edit: (plan: Record<string, unknown>) => void):
   return file;
 }
 
+/** The user's project: a copy of the example (once; each describe may run alone). */
+function copyExample(): void {
+  if (existsSync(join(projectDir, "Pulumi.yaml"))) return;
+  mkdirSync(projectDir, { recursive: true });
+  for (const f of ["Pulumi.yaml", "package.json", "index.ts", "node-groups.ts"])
+    writeFileSync(join(projectDir, f), readFileSync(join(example, f)));
+}
+
 /** The environment a user's shell has: Pulumi on PATH (with its language host), a backend. */
 function userEnv(): Record<string, string> {
   const env = pulumiEnv(toolchain());
@@ -47,11 +55,7 @@ function userEnv(): Record<string, string> {
 }
 
 describe("--plan: bad input is refused with exit 2 before anything changes", () => {
-  beforeAll(() => {
-    mkdirSync(projectDir, { recursive: true });
-    for (const f of ["Pulumi.yaml", "package.json", "index.ts", "node-groups.ts"])
-      writeFileSync(join(projectDir, f), readFileSync(join(example, f)));
-  });
+  beforeAll(copyExample);
 
   it.each([
     [
@@ -110,6 +114,7 @@ describe("--plan examples/own-stack on the local target", () => {
   const runs: CliProcess[] = [];
 
   beforeAll(async () => {
+    copyExample();
     sb = await startTestSandbox("own-stack", { agent: true });
     env = { ...userEnv(), EKS_RUNBOOK_SANDBOX: sb.name };
     if (!env.PATH?.split(delimiter).some((d) => existsSync(join(d, "pulumi-language-nodejs"))))
