@@ -78,7 +78,16 @@ export function buildProgram(): Command {
       "remove a run lock held from another host (make sure that run is over); a lock whose process is gone on this host is taken over by itself",
       false,
     )
+    .option(
+      "--plan <file>",
+      "migrate your own stack: a migration plan (YAML); see examples/own-stack",
+    )
     .action(async (opts) => {
+      if (opts.plan !== undefined) {
+        const { ownStackCommand } = await import("./cli/own-stack-command.js");
+        process.exitCode = await ownStackCommand(opts);
+        return;
+      }
       const { runCommand } = await import("./cli/run-command.js");
       process.exitCode = await runCommand(opts);
     });

@@ -20,7 +20,10 @@ import { journalPath, logPath, validateStackName } from "./state-dir.js";
 // the renderer once, build the target, and let the engine drive.
 
 /** `--override-gates a,b`: names of gates (or `intent`) that may be overridden. */
-export function parseOverrides(raw: unknown, steps: EksStep[]): string[] {
+export function parseOverrides(
+  raw: unknown,
+  steps: readonly { gates: readonly { id: string }[] }[],
+): string[] {
   if (raw === undefined || raw === false) return [];
   const names = String(raw)
     .split(",")
@@ -37,7 +40,7 @@ export function parseOverrides(raw: unknown, steps: EksStep[]): string[] {
   return names;
 }
 
-export function parseToStep(raw: unknown, steps: EksStep[]): number | undefined {
+export function parseToStep(raw: unknown, steps: readonly unknown[]): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > steps.length) {
