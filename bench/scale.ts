@@ -399,12 +399,23 @@ try {
       ),
   );
   const nodesGate = runProbe(nodesProbe(kube, { selector: { group: "old-b" }, count: OLD + 1 }));
+  // The reference must have listed everything before it can time anything.
+  await within(
+    nodesRef.when((n) => n >= OLD),
+    60_000,
+    "reference sees the old-b nodes",
+  );
   for (let t = 0; t < TRIALS; t++) {
     const extra = `old-b-x${t}`;
     await within(
       nodesGate.next((r) => !r.ok),
       30_000,
       "nodes gate failing",
+    );
+    await within(
+      nodesRef.when((n) => n <= OLD),
+      30_000,
+      "reference saw the extra node go",
     );
     const held = nodesRef.when((n) => n >= OLD + 1);
     const passed = nodesGate.next((r) => r.ok);
@@ -448,6 +459,11 @@ try {
       namespace: NS,
       body: [{ op: "replace", path: "/spec/replicas", value: replicas }],
     });
+  await within(
+    placeRef.when((n) => n >= OLD_PODS),
+    60_000,
+    "reference sees the old-b pods",
+  );
   for (let t = 0; t < TRIALS; t++) {
     await within(
       placeGate.next((r) => r.ok),
@@ -459,6 +475,11 @@ try {
       placeGate.next((r) => !r.ok),
       60_000,
       "placement gate failing",
+    );
+    await within(
+      placeRef.when((n) => n < OLD_PODS),
+      60_000,
+      "reference saw a pod go",
     );
     const held = placeRef.when((n) => n >= OLD_PODS);
     const passed = placeGate.next((r) => r.ok);
@@ -508,6 +529,11 @@ try {
       drained.next((r) => !r.ok),
       60_000,
       "drained gate failing before the drain",
+    );
+    await within(
+      leftRef.when((n) => n >= OLD_PODS),
+      60_000,
+      "reference sees the pods to drain",
     );
     const m = new Meter();
     m.start();

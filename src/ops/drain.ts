@@ -330,21 +330,28 @@ async function drainOneNode(
     finished.abort();
   };
 
-  // The owner is looked up before the first eviction, and its status marked, so the health
-  // check can tell a status that counted the eviction from one that did not yet.
-  const noteOwner = async (pod: V1Pod) => {
-    if (!ctx.health) return;
+  // The owner is looked up before the eviction, and its status marked again after each
+  // accepted eviction, so the health check can tell a status that counted the last
+  // eviction from one that did not yet (a status back at 4/4 after the first of two
+  // evictions must not pass for the second).
+  const noteOwner = async (pod: V1Pod): Promise<WorkloadRef | undefined> => {
+    if (!ctx.health) return undefined;
     const w = await ctx.health.ownerOf(pod, requestSignal).catch(() => undefined);
-    if (!w || owners.has(workloadKey(w))) return;
-    owners.set(workloadKey(w), w);
-    for (const [k, rv] of ctx.health.mark([w])) marks.set(k, rv);
+    if (w && !owners.has(workloadKey(w))) owners.set(workloadKey(w), w);
+    return w;
+  };
+  const markEvicted = (w: WorkloadRef | undefined) => {
+    if (!w || !ctx.health) return;
+    const current = ctx.health.mark([w]).get(workloadKey(w));
+    if (current === undefined) marks.delete(workloadKey(w));
+    else marks.set(workloadKey(w), current);
   };
 
   const evictUntilAccepted = async (t: Tracked) => {
     const key = podKey(t.pod);
     const backoff = new Backoff(opts.pdbBackoff);
     let errors = 0;
-    await noteOwner(t.pod);
+    const owner = await noteOwner(t.pod);
     emit({ type: "evicting", node, pod: key });
     while (!nodeSignal.aborted) {
       const out = await evictions(() =>
@@ -358,6 +365,7 @@ async function drainOneNode(
       if (out.kind !== "evicted" && nodeSignal.aborted) return;
       switch (out.kind) {
         case "evicted":
+          markEvicted(owner);
           report.evicted.push(key);
           emit({ type: "evicted", node, pod: key });
           return;
