@@ -1,6 +1,7 @@
 import { journalPath, reportsDir } from "../../cli/state-dir.js";
 import { RunbookError } from "../../engine/errors.js";
 import type { Diagnostic } from "../../engine/ports.js";
+import { probeCheck } from "../../ops/between-nodes.js";
 import type { RunTarget } from "../../targets/target.js";
 import type { RunbookConfig } from "./config.js";
 import type { EksContext } from "./context.js";
@@ -40,18 +41,30 @@ export async function createEksRun(o: {
     timeoutMs: config.traffic.timeoutSeconds * 1000,
   });
   let reportPath: string | undefined;
+  const probes = createEksProbes({
+    kube: target.kube,
+    asg: target.asg,
+    elbv2: target.elbv2,
+    traffic,
+    outputs,
+    stackResources: (signal) => target.infra.resourceUrns(signal),
+  });
+  // Between drained nodes, the traffic gate must hold too (besides the workloads' ready
+  // replicas, which the drain checks itself), so a drain never outruns a struggling service.
+  const betweenNodes = probeCheck(
+    probes.trafficHealthy({
+      step: "drain-old-nodes",
+      windowSeconds: config.gates.windowSeconds,
+      successRatePercent: config.gates.successRatePercent,
+      minRequests: config.gates.minRequests,
+      ignoreFailureClasses: config.gates.ignoreFailureClasses,
+    }),
+  );
   const ctx: EksContext = {
     config,
     traffic,
-    probes: createEksProbes({
-      kube: target.kube,
-      asg: target.asg,
-      elbv2: target.elbv2,
-      traffic,
-      outputs,
-      stackResources: (signal) => target.infra.resourceUrns(signal),
-    }),
-    ops: createEksOps(target.kube, { drain: config.drain }),
+    probes,
+    ops: createEksOps(target.kube, { drain: config.drain, betweenNodes }),
     trafficTarget: async (signal) => {
       const url = await outputs.loadBalancerUrl(signal);
       if (!url) {
