@@ -194,6 +194,8 @@ describe("local rehearsal through the real binary (--json)", () => {
       stepsDone: 9,
       overrides: 0,
     });
+    // The numbers the load-balancer fidelity work reports (docs/load-balancer-fidelity.md).
+    console.log("[rehearsal] summary:", JSON.stringify(summary));
     expect(summary.requests.total).toBeGreaterThan(1000);
     expect(summary.requests.failed).toBe(0);
     const done = p.events

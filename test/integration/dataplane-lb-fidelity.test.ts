@@ -37,7 +37,10 @@ import {
   PAUSE_IMAGE,
 } from "../helpers/sandbox-workloads.js";
 
-// Negative controls: the rehearsal has teeth. The sandbox's balancer is generated from the
+// The sandbox NLB against the real control plane. (The negative controls run at the
+// process level in dataplane-lb-controls.test.ts: here, with the cluster's extra moving
+// parts on a shared machine, whether a mistake hits an in-flight request is too much a
+// matter of timing to assert.) The sandbox's balancer is generated from the
 // same model as the AWS one (an NLB: L4, IP targets, no retries, deregistration with
 // propagation, draining and connection termination), and NGINX's manifests are the ones
 // the AWS program deploys (src/infra/nginx-controller.ts). Under a strict closed-loop client
@@ -59,26 +62,13 @@ let url: string;
 interface Scenario {
   name: string;
   shutdown: GracefulShutdown;
+  /** preStop as `sh -c "sleep N"` instead of the sleep action. */
+  execPreStop?: boolean;
 }
 
 const DERIVED: Scenario = { name: "derived timings", shutdown: GRACEFUL_SHUTDOWN };
-/** NGINX stops accepting the moment the pod is deleted, while the LB still sends to it. */
-const NO_PRESTOP: Scenario = {
-  name: "no preStop wait (NGINX quits while the NLB still routes to it)",
-  shutdown: { ...GRACEFUL_SHUTDOWN, preStopSleepSeconds: 0 },
-};
-/** The kubelet SIGKILLs NGINX while the NLB still drains connections to it. */
-const SHORT_GRACE: Scenario = {
-  name: "termination grace shorter than the deregistration delay",
-  shutdown: { ...GRACEFUL_SHUTDOWN, terminationGracePeriodSeconds: 10 },
-};
-/** No max connection age: client keep-alive connections outlive the drain and are reset. */
-const KEEPALIVE_OUTLIVES_DRAIN: Scenario = {
-  name: "NGINX keep-alive outlives the deregistration delay (no keepalive_time)",
-  shutdown: { ...GRACEFUL_SHUTDOWN, keepAliveMaxAgeSeconds: 0 },
-};
 
-function nginxSpec(s: GracefulShutdown): V1DeploymentSpec {
+function nginxSpec(s: GracefulShutdown, execPreStop = false): V1DeploymentSpec {
   const spec = nginxDeploymentSpec({
     namespace: NS,
     replicas: 3,
@@ -93,6 +83,11 @@ function nginxSpec(s: GracefulShutdown): V1DeploymentSpec {
     c.readinessProbe = undefined;
     c.livenessProbe = undefined;
     if (s.preStopSleepSeconds === 0) c.lifecycle = undefined;
+    else if (execPreStop) {
+      c.lifecycle = {
+        preStop: { exec: { command: ["/bin/sh", "-c", `sleep ${s.preStopSleepSeconds}`] } },
+      };
+    }
   }
   return spec;
 }
@@ -220,7 +215,7 @@ async function replaceNginxUnderLoad(s: Scenario): Promise<LoadSummary> {
   await apps.replaceNamespacedDeployment({
     name: NGINX,
     namespace: NS,
-    body: { metadata: { name: NGINX, namespace: NS }, spec: nginxSpec(s.shutdown) },
+    body: { metadata: { name: NGINX, namespace: NS }, spec: nginxSpec(s.shutdown, s.execPreStop) },
   });
   await sb.core.patchNamespacedConfigMap({
     name: NGINX,
@@ -391,13 +386,4 @@ describe("load-balancer fidelity: NGINX rolling replacement behind the sandbox N
     expect(summary.errors).toEqual({});
     expect(summary.requests.failed).toBe(0);
   }, 240_000);
-
-  for (const control of [NO_PRESTOP, SHORT_GRACE, KEEPALIVE_OUTLIVES_DRAIN]) {
-    it(`negative control: ${control.name} fails requests`, async () => {
-      const summary = await replaceNginxUnderLoad(control);
-      report(control, summary);
-      expect(summary.requests.total).toBeGreaterThan(500);
-      expect(summary.requests.failed).toBeGreaterThan(0);
-    }, 240_000);
-  }
 });

@@ -59,7 +59,9 @@ export function targetGroupName(cluster: string, service: string): string {
 }
 
 export class Elbv2Mirror {
-  private readonly want = new Map<string, Target>();
+  /** ip:port → target and how many balancer slots hold it (pod IPs get reused: a new pod
+   * can take the IP of one still draining, and on AWS that is one target). */
+  private readonly want = new Map<string, { target: Target; holders: number }>();
   private arn: string | undefined;
   private model: LoadBalancerModel | undefined;
   private dirty = false;
@@ -82,12 +84,15 @@ export class Elbv2Mirror {
   }
 
   registered(t: Target): void {
-    this.want.set(key(t), t);
+    const w = this.want.get(key(t));
+    this.want.set(key(t), { target: t, holders: (w?.holders ?? 0) + 1 });
     this.kick();
   }
 
   drained(t: Target): void {
-    this.want.delete(key(t));
+    const w = this.want.get(key(t));
+    if (w && w.holders > 1) w.holders--;
+    else this.want.delete(key(t));
     this.kick();
   }
 
@@ -207,7 +212,7 @@ export class Elbv2Mirror {
       const port = d.Target?.Port;
       if (id && port !== undefined) have.set(key({ ip: id, port }), { ip: id, port });
     }
-    const add = [...this.want.entries()].filter(([k]) => !have.has(k)).map(([, t]) => t);
+    const add = [...this.want.entries()].filter(([k]) => !have.has(k)).map(([, w]) => w.target);
     const remove = [...have.entries()].filter(([k]) => !this.want.has(k)).map(([, t]) => t);
     const targets = (ts: Target[]) => ts.map((t) => ({ Id: t.ip, Port: t.port }));
     if (add.length > 0) {

@@ -254,14 +254,18 @@ export class LoadBalancer {
       const leaveRotation = async () => {
         slot.propagationTimer = undefined;
         if (slot.state !== "draining") return;
-        await haproxyCommand(this.adminSocket, [`set server ${srv} state maint`]);
+        // `drain` (weight 0), not `maint`: no new connections, existing ones continue. Maint
+        // would mark the server down and fire `on-marked-down shutdown-sessions`, resetting
+        // connections the NLB keeps for the deregistration delay.
+        await haproxyCommand(this.adminSocket, [`set server ${srv} state drain`]);
         this.o.log.info({ port, backends: this.activePorts() }, "load balancer target draining");
         slot.drainTimer = setTimeout(() => {
           void this.enqueue(async () => {
             if (slot.state !== "draining") return;
-            if (b.connectionTermination) {
-              await haproxyCommand(this.adminSocket, [`shutdown sessions server ${srv}`]);
-            }
+            await haproxyCommand(this.adminSocket, [
+              ...(b.connectionTermination ? [`shutdown sessions server ${srv}`] : []),
+              `set server ${srv} state maint`,
+            ]);
             slot.state = "free";
             slot.port = undefined;
             this.o.log.info({ port }, "load balancer target deregistered");
