@@ -207,7 +207,9 @@ export class RunLock {
           if ((err as NodeJS.ErrnoException).code !== "ENOENT")
             throw userFsError(err, file, "run lock") ?? err;
         }
-        warn?.(`warning: broke the run lock of ${who}\n`);
+        (warn ?? ((m: string) => void process.stderr.write(m)))(
+          `warning: broke the run lock of ${who}\n`,
+        );
         return;
       }
     }

@@ -42,7 +42,10 @@ export function parsePositiveInt(
 export function parsePositiveNumber(text: string, flag: string): number {
   const n = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN;
   if (!(n > 0) || !Number.isFinite(n)) {
-    throw new InputError(`${flag} "${excerpt(text, 120)}": must be a number above 0`, `For example ${flag} 500.`);
+    throw new InputError(
+      `${flag} "${excerpt(text, 120)}": must be a number above 0`,
+      `For example ${flag} 500.`,
+    );
   }
   return n;
 }
@@ -87,7 +90,10 @@ export function parseHostHeader(text: string): string {
 export function parseTimeout(text: string): number {
   const ms = parseDuration(text, "--timeout");
   if (ms > MAX_TIMEOUT_MS) {
-    throw new InputError(`--timeout "${excerpt(text, 120)}": at most 10m`, "For example --timeout 2s.");
+    throw new InputError(
+      `--timeout "${excerpt(text, 120)}": at most 10m`,
+      "For example --timeout 2s.",
+    );
   }
   return ms;
 }
