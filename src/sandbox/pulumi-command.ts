@@ -65,10 +65,16 @@ export async function writeIsolatingPulumi(
   return dir;
 }
 
-/** Set by the Automation API itself on every CLI call. */
+/**
+ * Set by the Automation API itself on CLI calls (every name it uses in
+ * @pulumi/pulumi/automation; PULUMI_DEBUG_COMMANDS enables the --event-log flag its
+ * previews and updates pass).
+ */
 const AUTOMATION_VARS = [
   "PULUMI_AUTOMATION_API",
-  "PULUMI_SKIP_UPDATE_CHECK",
-  "PULUMI_HOME",
+  "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK",
+  "PULUMI_DEBUG_COMMANDS",
   "PULUMI_EXPERIMENTAL",
+  "PULUMI_HOME",
+  "PULUMI_SKIP_UPDATE_CHECK",
 ];

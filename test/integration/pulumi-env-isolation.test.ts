@@ -70,6 +70,8 @@ async function pluginEnvNames(
   });
   const stack = await auto.Stack.createOrSelect(name, ws);
   const res = await stack.up({
+    // As the driver does: an event stream (the CLI's --event-log needs the debug commands).
+    onEvent: () => {},
     program: async () => {
       const pulumi = await import("@pulumi/pulumi");
       class Probe extends pulumi.dynamic.Resource {
