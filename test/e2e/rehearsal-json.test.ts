@@ -114,6 +114,14 @@ function expectDesignShape(e: EngineEvent) {
   }
 }
 
+/** After a SIGKILL: the next run without --break-lock is refused, naming the stale lock. */
+function expectStaleLockRefusal(): void {
+  const r = runCli(["--yes", "--json", "--target", "local", "--stack", "dev"], { env });
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr).toMatch(/stale run lock .*is not running/);
+  expect(r.stderr).toMatch(/--break-lock/);
+}
+
 describe("local rehearsal through the real binary (--json)", () => {
   beforeAll(() => {
     const r = runCli(["sandbox", "doctor"]);
@@ -164,7 +172,10 @@ describe("local rehearsal through the real binary (--json)", () => {
   });
 
   it("resumes at step 4 without repeating steps 1-3, and survives SIGKILL during step 5", async () => {
-    const p = run("--yes");
+    // The SIGKILLed run could not release its lock: a plain resume is refused (exit 2,
+    // the dead owner named), and --break-lock resumes.
+    expectStaleLockRefusal();
+    const p = run("--yes", "--break-lock");
     expect(await p.waitFor((e) => e.type === "run", "run")).toMatchObject({
       resumeFrom: { step: "migrate-nginx", index: 4 },
     });
@@ -176,7 +187,8 @@ describe("local rehearsal through the real binary (--json)", () => {
   });
 
   it("resumes at step 5 and completes: every step done, every gate passed, 0 failed requests", async () => {
-    const p = run("--yes");
+    expectStaleLockRefusal();
+    const p = run("--yes", "--break-lock");
     expect(await p.waitFor((e) => e.type === "run", "run")).toMatchObject({
       resumeFrom: { step: "drain-old-nodes", index: 5 },
     });
