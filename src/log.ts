@@ -1,4 +1,5 @@
 import { closeSync, constants, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import pino, { type DestinationStream, type Logger } from "pino";
 import { InputError } from "./engine/errors.js";
 import { ensurePrivateDir } from "./engine/private-dir.js";
@@ -98,7 +99,7 @@ export function createLogger(
   opts: { warn?: (message: string) => void; level?: string } = {},
 ): Logger {
   const level = opts.level ?? logLevelFromEnv();
-  ensurePrivateDir(file.slice(0, file.lastIndexOf("/")) || "/", opts.warn);
+  ensurePrivateDir(dirname(file), opts.warn);
   const dest = new SafeFileDestination(file, opts.warn ?? ((m) => void process.stderr.write(m)));
   return pino(
     {

@@ -2,7 +2,7 @@ import { Engine, INTENT_OVERRIDE } from "../engine/engine.js";
 import { AbortedError, InputError } from "../engine/errors.js";
 import type { EngineActions, EngineEvent } from "../engine/events.js";
 import { Journal } from "../engine/journal.js";
-import type { MigrationSpec } from "../infra/spec.js";
+import { type MigrationSpec, migrationSpecSchema } from "../infra/spec.js";
 import type { Logger } from "../log.js";
 import { logFieldsOf } from "../log-fields.js";
 import type { RunbookConfig } from "../migrations/eks-nodegroups/config.js";
@@ -175,7 +175,18 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     steps,
     ctx: run.ctx,
     infra: t.infra,
-    journal: new Journal<MigrationSpec>(journalPath(opts.stack)),
+    // Records are validated on read (specs against the spec schema); a torn last line is
+    // reported through the renderers.
+    journal: new Journal<MigrationSpec>(journalPath(opts.stack), {
+      spec: migrationSpecSchema,
+      onWarning: (w) =>
+        early({
+          type: "diagnostic",
+          severity: "warning",
+          message: w.replace(/^warning: /, "").trim(),
+          at: new Date().toISOString(),
+        }),
+    }),
     initialSpec: (await import("../migrations/eks-nodegroups/config.js")).initialSpec(config),
     stack: opts.stack,
     target: opts.target,

@@ -63,7 +63,7 @@ function describeLock(lock: LockState): string | undefined {
       return escapeControl(`a run holds the lock from another host: ${describeOwner(lock.owner)}`);
     case "stale":
       return escapeControl(
-        `stale run lock: ${describeOwner(lock.owner)}, but ${lock.why}; the next run needs --break-lock`,
+        `stale run lock: ${describeOwner(lock.owner)}, but ${lock.why}; the next run takes it over`,
       );
     case "unreadable":
       return `the run lock cannot be read (${lock.why})`;

@@ -258,8 +258,13 @@ export class Journal<S> {
 
   append(rec: JournalRecord<S>): void {
     this.fd ??= this.openForAppend();
-    writeSync(this.fd, `${JSON.stringify(rec)}\n`);
-    fsyncSync(this.fd);
+    try {
+      writeSync(this.fd, `${JSON.stringify(rec)}\n`);
+      fsyncSync(this.fd);
+    } catch (err) {
+      // A full disk or a file system gone read-only: the operator's to fix, named as such.
+      throw userFsError(err, this.path, "journal") ?? err;
+    }
   }
 
   close(): void {

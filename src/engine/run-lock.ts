@@ -204,7 +204,7 @@ export class RunLock {
           if ((err as NodeJS.ErrnoException).code !== "ENOENT")
             throw userFsError(err, file, "run lock") ?? err;
         }
-        warn?.(
+        (warn ?? ((m: string) => void process.stderr.write(`warning: ${m}\n`)))(
           st.state === "stale"
             ? `took over the run lock of ${who}: ${st.why}, so that run ended without releasing it (crash or kill)`
             : `broke the run lock of ${who} (--break-lock)`,

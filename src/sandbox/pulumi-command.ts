@@ -66,14 +66,15 @@ export async function writeIsolatingPulumi(
 }
 
 /**
- * Set by the Automation API itself on CLI calls (automation/cmd.js, stack.js): without
- * PULUMI_DEBUG_COMMANDS the CLI does not even register `--event-log`, which every
- * preview/up/refresh/destroy with an event callback passes.
+ * Set by the Automation API itself on CLI calls (every name it uses in
+ * @pulumi/pulumi/automation; PULUMI_DEBUG_COMMANDS enables the --event-log flag its
+ * previews and updates pass).
  */
 const AUTOMATION_VARS = [
   "PULUMI_AUTOMATION_API",
+  "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK",
   "PULUMI_DEBUG_COMMANDS",
-  "PULUMI_SKIP_UPDATE_CHECK",
-  "PULUMI_HOME",
   "PULUMI_EXPERIMENTAL",
+  "PULUMI_HOME",
+  "PULUMI_SKIP_UPDATE_CHECK",
 ];

@@ -479,4 +479,26 @@ describe("bad input through the real binary: exit 2, field named, no trace, no s
     expect(statSync(join(h.state, "dev")).mode & 0o777).toBe(0o700);
     expect(readFileSync(join(h.state, "dev", "journal.jsonl"), "utf8")).toBe(`${T("provision")}\n`);
   });
+
+  it("an early exit after the log opened ends with the message only (no async-log crash)", () => {
+    const h = home();
+    // No pulumi on PATH: the run stops in preflight, after the log was opened.
+    const r = runCli(["--dry-run", "--target", "aws"], { env: h.env });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^error: the pulumi CLI is not on PATH/);
+    expect(r.stderr).not.toMatch(/sonic boom|^\s+at |^bug:/m);
+  });
+
+  it("a log that cannot be written is one warning, never the end of the run", () => {
+    const h = home();
+    mkdirSync(join(h.state, "dev", "run.log"), { recursive: true, mode: 0o700 });
+    const r = runCli(["--yes", "--target", "aws"], { env: h.env });
+    // The run goes on past the log and stops where it would anyway (no pulumi here).
+    expect(r.code, r.stderr).toBe(1);
+    expect(
+      r.stderr.match(/warning: the log .*run\.log cannot be written \(EISDIR\)/g),
+    ).toHaveLength(1);
+    expect(r.stderr).toMatch(/error: the pulumi CLI is not on PATH/);
+    expect(r.stderr).not.toMatch(/Unhandled 'error' event|^\s+at |^bug:/m);
+  });
 });

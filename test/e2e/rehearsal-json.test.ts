@@ -114,6 +114,18 @@ function expectDesignShape(e: EngineEvent) {
   }
 }
 
+/** After a SIGKILL the lock's owner is gone: the same command takes it over and says so. */
+function expectLockTakenOver(p: { events: EngineEvent[] }): void {
+  expect(
+    p.events.some(
+      (e) =>
+        e.type === "diagnostic" &&
+        e.severity === "warning" &&
+        /took over the run lock of pid \d+ .*is not running/.test(e.message),
+    ),
+  ).toBe(true);
+}
+
 describe("local rehearsal through the real binary (--json)", () => {
   beforeAll(() => {
     const r = runCli(["sandbox", "doctor"]);
@@ -164,10 +176,13 @@ describe("local rehearsal through the real binary (--json)", () => {
   });
 
   it("resumes at step 4 without repeating steps 1-3, and survives SIGKILL during step 5", async () => {
+    // The SIGKILLed run could not release its lock: the same command takes it over (its
+    // pid is gone on this host), with a warning naming the dead owner.
     const p = run("--yes");
     expect(await p.waitFor((e) => e.type === "run", "run")).toMatchObject({
       resumeFrom: { step: "migrate-nginx", index: 4 },
     });
+    expectLockTakenOver(p);
     await p.step("drain-old-nodes", "applying");
     p.killGroup();
     await p.exited;
@@ -180,6 +195,7 @@ describe("local rehearsal through the real binary (--json)", () => {
     expect(await p.waitFor((e) => e.type === "run", "run")).toMatchObject({
       resumeFrom: { step: "drain-old-nodes", index: 5 },
     });
+    expectLockTakenOver(p);
     const { code } = await p.exited;
     expect(
       code,

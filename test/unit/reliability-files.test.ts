@@ -17,6 +17,7 @@ import { Journal, type JournalRecord } from "../../src/engine/journal.js";
 import { ensurePrivateDir } from "../../src/engine/private-dir.js";
 import { inspectRunLock, RunLock } from "../../src/engine/run-lock.js";
 import { escapeControl, excerpt, quoteValue } from "../../src/engine/safe-text.js";
+import { ensurePassphraseFile } from "../../src/infra/stack-files.js";
 import { MAX_INPUT_FILE_BYTES, readInputFile } from "../../src/input-file.js";
 import { createLogger, LOG_LEVEL_ENV, logLevelFromEnv } from "../../src/log.js";
 import { logFieldsOf } from "../../src/log-fields.js";
@@ -322,5 +323,26 @@ describe("local processes' environment", () => {
       .sort();
     expect(names).toEqual(["PATH", "PULUMI_AUTOMATION_API", "PULUMI_HOME"]);
     expect(out).not.toContain(SECRET);
+  });
+});
+
+describe("the local backend's passphrase file", () => {
+  it("is created 0600, tightened when looser, and never written through a symlink", async () => {
+    const d = tmp();
+    const file = join(d, "passphrase");
+    await ensurePassphraseFile(file);
+    const first = readFileSync(file, "utf8");
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    chmodSync(file, 0o644);
+    await ensurePassphraseFile(file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, "utf8")).toBe(first);
+    const link = join(d, "linked");
+    symlinkSync(join(d, "target"), link);
+    await expect(ensurePassphraseFile(link)).rejects.toMatchObject({ code: "ELOOP" });
+    expect(existsSync(join(d, "target"))).toBe(false);
+    writeFileSync(join(d, "target"), "x");
+    await expect(ensurePassphraseFile(link)).rejects.toMatchObject({ code: "ELOOP" });
   });
 });
