@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { encodeNodeGroupTags } from "./asg-tags.js";
 import { GRACEFUL_SHUTDOWN, type GracefulShutdown } from "./graceful-shutdown.js";
 import { LocalAsgProvider, LocalAutoScalingGroup } from "./local-asg.js";
+import { RECORDED_SPEC_OUTPUT, recordedSpec } from "./recorded-spec.js";
 import type { MigrationSpec } from "./spec.js";
 import { awaitTimeout, SKIP_AWAIT, Workload } from "./workload.js";
 
@@ -81,10 +82,12 @@ export function localProgram(
     },
     { provider, dependsOn: groups.map((g) => g.asg) },
   );
+  const asgNames = pulumi.output(Object.fromEntries(groups.map((g) => [g.name, g.asg.asgName])));
   return {
     kubeconfig: pulumi.secret(readFileSync(opts.kubeconfigPath, "utf8")),
     clusterName: opts.clusterName,
-    asgNames: pulumi.output(Object.fromEntries(groups.map((g) => [g.name, g.asg.asgName]))),
+    asgNames,
     nginxServiceUrl: workload.nginxServiceUrl,
+    [RECORDED_SPEC_OUTPUT]: recordedSpec(spec, [asgNames, workload.nginxServiceUrl]),
   };
 }
