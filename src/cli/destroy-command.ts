@@ -2,7 +2,7 @@ import { existsSync, renameSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { InputError } from "../engine/errors.js";
 import { loadConfig } from "../migrations/eks-nodegroups/config.js";
-import { parseTarget, type RunOptions } from "./options.js";
+import { parseTarget, type RunOptions, targetRequest } from "./options.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 
 // `eks-runbook destroy`: deletes every resource of the stack, after the operator typed the
@@ -19,7 +19,7 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
     json: false,
     overrideGates: [],
   };
-  const config = loadConfig(opts.config);
+  const config = loadConfig(opts.config, opts.target);
   let typed = typeof raw.yesITyped === "string" ? raw.yesITyped : undefined;
   if (typed === undefined) {
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -51,14 +51,11 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
   const { createTarget } = await import("../targets/target.js");
   const out = (line: string) => process.stdout.write(`${line}\n`);
   // Only the target (its Pulumi driver and clients): no load generator, probes or report.
-  const target = await createTarget(
-    { target: opts.target, stack: opts.stack, clusterVersion: config.clusterVersion },
-    {
-      signal: abort.signal,
-      logger,
-      emit: (e) => e.type === "diagnostic" && out(e.message),
-    },
-  );
+  const target = await createTarget(targetRequest(opts, config, raw), {
+    signal: abort.signal,
+    logger,
+    emit: (e) => e.type === "diagnostic" && out(e.message),
+  });
   try {
     const result = await target.infra.destroy({
       signal: abort.signal,

@@ -10,7 +10,7 @@ import { type EksStep, eksMigrationSteps } from "../migrations/eks-nodegroups/st
 import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
 import type { RunTarget } from "../targets/target.js";
 import type { InkRenderer } from "../ui/render-ink.js";
-import { chooseRenderer, parseTarget, type RunOptions } from "./options.js";
+import { chooseRenderer, parseTarget, type RunOptions, targetRequest } from "./options.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 
 // `eks-runbook [run]`: validate everything first (nothing is created for bad input), pick
@@ -47,11 +47,12 @@ export function parseToStep(raw: unknown, steps: EksStep[]): number | undefined 
 }
 
 export async function runCommand(raw: Record<string, unknown>): Promise<number> {
-  const config = loadConfig(typeof raw.config === "string" ? raw.config : undefined);
+  const targetName = parseTarget(String(raw.target ?? "local"));
+  const config = loadConfig(typeof raw.config === "string" ? raw.config : undefined, targetName);
   // The plan, defined once for this run: the engine, the report and the checks below share it.
   const steps = eksMigrationSteps(config);
   const opts: RunOptions = {
-    target: parseTarget(String(raw.target ?? "local")),
+    target: targetName,
     stack: validateStackName(String(raw.stack ?? "dev")),
     ...(typeof raw.config === "string" ? { config: raw.config } : {}),
     dryRun: Boolean(raw.dryRun),
@@ -100,15 +101,19 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   process.once("SIGTERM", onEarlySignal);
   let target: RunTarget | undefined;
   let run: EksRun;
+  let initial = initialSpec(config);
   try {
     const [{ createTarget }, { createEksRun }] = await Promise.all([
       import("../targets/target.js"),
       import("../migrations/eks-nodegroups/run-context.js"),
     ]);
-    target = await createTarget(
-      { target: opts.target, stack: opts.stack, clusterVersion: config.clusterVersion },
-      { signal: setupAbort.signal, logger, emit: early },
-    );
+    target = await createTarget(targetRequest(opts, config, raw), {
+      signal: setupAbort.signal,
+      logger,
+      emit: early,
+    });
+    // The AWS target pins region, AMIs and add-on versions with the stack (once).
+    initial = target.pinSpec ? await target.pinSpec(initial, setupAbort.signal) : initial;
     run = await createEksRun({
       target,
       config,
@@ -130,7 +135,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     ctx: run.ctx,
     infra: t.infra,
     journal: new Journal<MigrationSpec>(journalPath(opts.stack)),
-    initialSpec: initialSpec(config),
+    initialSpec: initial,
     stack: opts.stack,
     target: opts.target,
     dryRun: opts.dryRun,

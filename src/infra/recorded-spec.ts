@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { RECORDED_SPEC_OUTPUT } from "./output-names.js";
 import type { MigrationSpec } from "./spec.js";
 
 // The applied desired state recorded WITH THE STACK, as a (non-secret) stack output: outputs
@@ -6,7 +7,7 @@ import type { MigrationSpec } from "./spec.js";
 // Pulumi.<stack>.yaml. So any machine (or CI) with access to the backend reads where the
 // migration stands from the stack itself. Both programs export it.
 
-export const RECORDED_SPEC_OUTPUT = "runbookSpec";
+export { RECORDED_SPEC_OUTPUT };
 
 /**
  * The spec as JSON, resolved only once `after` has (the groups' ASGs and the workload's

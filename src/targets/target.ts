@@ -2,6 +2,7 @@ import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EngineEvent } from "../engine/events.js";
 import type { Diagnostic } from "../engine/ports.js";
 import type { PulumiInfraDriver } from "../infra/pulumi-driver.js";
+import type { MigrationSpec } from "../infra/spec.js";
 import type { KubeClients } from "../kube/clients.js";
 import type { Logger } from "../log.js";
 
@@ -20,6 +21,11 @@ export interface RunTarget {
   asg: AutoScalingClient;
   /** What the target's preflight found (versions, endpoints, warnings). */
   preflight: Diagnostic[];
+  /**
+   * The initial desired state with what the target pins with the stack (AWS: region, AMI
+   * ids, add-on versions; taken from the stack when it exists, looked up once otherwise).
+   */
+  pinSpec?(initial: MigrationSpec, signal: AbortSignal): Promise<MigrationSpec>;
   close(): Promise<void>;
 }
 
@@ -34,6 +40,19 @@ export interface TargetRequest {
   stack: string;
   /** The control plane's Kubernetes minor the runbook expects ("1.33"). */
   clusterVersion: string;
+  /** What the target is built for: a destroy is not refused for lack of vCPU quota. */
+  purpose?: "run" | "destroy" | "preflight";
+  /** AWS: --region / --profile (else the SDK's environment). */
+  region?: string;
+  profile?: string;
+  /** AWS: every desired state the plan passes through (vCPU peak, AMIs to pin). */
+  plan?: MigrationSpec[];
+  /** AWS settings from the configuration. */
+  aws?: {
+    adminPrincipalArns?: string[];
+    tags?: Record<string, string>;
+    permissionsBoundary?: string;
+  };
 }
 
 export async function createTarget(req: TargetRequest, deps: TargetDeps): Promise<RunTarget> {
