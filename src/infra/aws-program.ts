@@ -278,6 +278,13 @@ export function awsProgram(spec: MigrationSpec, opts: AwsProgramOptions): Record
     region: spec.aws.region,
     asgNames,
     nginxServiceUrl: workload.nginxServiceUrl,
-    [RECORDED_SPEC_OUTPUT]: recordedSpec(spec, [asgNames, workload.nginxServiceUrl]),
+    [RECORDED_SPEC_OUTPUT]: recordedSpec(spec, [
+      vpc,
+      clusterRole,
+      clusterPolicy,
+      cluster,
+      ...groups.flatMap((g) => [g.nodeGroup, g.accessEntry]),
+      workload,
+    ]),
   };
 }

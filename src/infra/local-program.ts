@@ -88,6 +88,6 @@ export function localProgram(
     clusterName: opts.clusterName,
     asgNames,
     nginxServiceUrl: workload.nginxServiceUrl,
-    [RECORDED_SPEC_OUTPUT]: recordedSpec(spec, [asgNames, workload.nginxServiceUrl]),
+    [RECORDED_SPEC_OUTPUT]: recordedSpec(spec, [...groups.map((g) => g.asg), workload]),
   };
 }

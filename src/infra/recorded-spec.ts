@@ -10,14 +10,21 @@ import type { MigrationSpec } from "./spec.js";
 export { RECORDED_SPEC_OUTPUT };
 
 /**
- * The spec as JSON, resolved only once `after` has (the groups' ASGs and the workload's
- * Service): Pulumi registers the stack's outputs when they all resolve, so an update that
- * fails before its resources exist does not record its spec as applied.
+ * The spec as JSON, resolved only once every resource in `after` has been created or
+ * updated. A Stash (a resource the engine itself keeps; its input is constant, so it is
+ * "same" in every preview after the first) depends on all of them: its registration, and
+ * so this output, waits for them, and an update that fails on any of them never registers
+ * the stack's outputs, so the spec of a failed update is never recorded as applied.
+ * Depending on a component waits for all of its children.
  */
-export function recordedSpec(
-  spec: MigrationSpec,
-  after: pulumi.Input<unknown>[],
-): pulumi.Output<string> {
+export function recordedSpec(spec: MigrationSpec, after: pulumi.Resource[]): pulumi.Output<string> {
   const json = JSON.stringify(spec);
-  return pulumi.all(after).apply(() => json);
+  const done = new pulumi.Stash(
+    "runbook-spec-recorded",
+    { input: "after-every-resource" },
+    {
+      dependsOn: after,
+    },
+  );
+  return done.urn.apply(() => json);
 }
