@@ -74,10 +74,19 @@ export async function resolveAddonVersions(
 ): Promise<AwsPins["addonVersions"]> {
   const { DescribeAddonVersionsCommand } = await import("@aws-sdk/client-eks");
   const pick = async (addonName: string): Promise<string> => {
-    const res = await eks.send(
-      new DescribeAddonVersionsCommand({ addonName, kubernetesVersion: clusterVersion }),
-      { abortSignal: signal },
-    );
+    let res: import("@aws-sdk/client-eks").DescribeAddonVersionsCommandOutput;
+    try {
+      res = await eks.send(
+        new DescribeAddonVersionsCommand({ addonName, kubernetesVersion: clusterVersion }),
+        { abortSignal: signal },
+      );
+    } catch (err) {
+      const why = err instanceof Error ? `${err.name}: ${err.message.split("\n")[0]}` : String(err);
+      throw new PrerequisiteError(
+        `cannot read the ${addonName} add-on versions for Kubernetes ${clusterVersion} from EKS (${why})`,
+        "Check that your credentials allow eks:DescribeAddonVersions and that EKS offers this version in the region.",
+      );
+    }
     const versions = res.addons?.[0]?.addonVersions ?? [];
     const preferred = versions.find((v) =>
       v.compatibilities?.some((c) => c.clusterVersion === clusterVersion && c.defaultVersion),
