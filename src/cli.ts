@@ -3,6 +3,7 @@ import "./compile-cache.js";
 import "./quiet-warnings.js";
 import { Command, CommanderError, Option } from "commander";
 import { strictUsage } from "./cli/options.js";
+import { preflightCommandDefinition } from "./cli/preflight-definition.js";
 import { ExitCode, RunbookError, userFsError } from "./engine/errors.js";
 import { escapeControl } from "./engine/safe-text.js";
 
@@ -51,12 +52,19 @@ export function buildProgram(): Command {
     .choices(["aws", "local"])
     .default("local");
   const stack = new Option("--stack <name>", "stack name (journal, Pulumi stack)").default("dev");
+  const region = new Option(
+    "--region <region>",
+    "AWS region (--target aws; default AWS_REGION or the profile's); pinned with the stack",
+  );
+  const profile = new Option("--profile <name>", "AWS profile (--target aws; default AWS_PROFILE)");
 
   program
     .command("run", { isDefault: true })
     .description("run the migration runbook (the default command)")
     .addOption(target)
     .addOption(stack)
+    .addOption(region)
+    .addOption(profile)
     .option(
       "--config <file>",
       "YAML config (groups, versions, traffic, gates); defaults reproduce the tutorial",
@@ -118,6 +126,8 @@ export function buildProgram(): Command {
     .description("destroy the stack's resources (asks you to type the stack name)")
     .addOption(target)
     .addOption(stack)
+    .addOption(region)
+    .addOption(profile)
     .option("--config <file>", "YAML config")
     .option("--yes-i-typed <name>", "non-interactive confirmation: the stack name")
     .option(
@@ -129,6 +139,8 @@ export function buildProgram(): Command {
       const { destroyCommand } = await import("./cli/destroy-command.js");
       process.exitCode = await destroyCommand(opts);
     });
+
+  program.addCommand(preflightCommandDefinition(stack, region, profile));
 
   return program;
 }

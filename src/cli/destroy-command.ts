@@ -5,6 +5,7 @@ import { loadConfig } from "../migrations/eks-nodegroups/config.js";
 import { parseTarget, type RunOptions } from "./options.js";
 import { takeStackLock } from "./stack-lock.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
+import { targetRequest } from "./target-request.js";
 
 // `eks-runbook destroy`: deletes every resource of the stack, after the operator typed the
 // stack's name (or passed it with --yes-i-typed in CI). The journal is archived, so the
@@ -20,7 +21,7 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
     json: false,
     overrideGates: [],
   };
-  const config = loadConfig(opts.config);
+  const config = loadConfig(opts.config, opts.target);
   let typed = typeof raw.yesITyped === "string" ? raw.yesITyped : undefined;
   if (typed === undefined) {
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -54,14 +55,11 @@ export async function destroyCommand(raw: Record<string, unknown>): Promise<numb
   const { createTarget } = await import("../targets/create-target.js");
   const out = (line: string) => process.stdout.write(`${line}\n`);
   // Only the target (its Pulumi driver and clients): no load generator, probes or report.
-  const target = await createTarget(
-    { target: opts.target, stack: opts.stack, clusterVersion: config.clusterVersion },
-    {
-      signal: abort.signal,
-      logger,
-      emit: (e) => e.type === "diagnostic" && out(e.message),
-    },
-  );
+  const target = await createTarget(targetRequest(opts, config, raw), {
+    signal: abort.signal,
+    logger,
+    emit: (e) => e.type === "diagnostic" && out(e.message),
+  });
   try {
     const result = await target.infra.destroy({
       signal: abort.signal,

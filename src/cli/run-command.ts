@@ -15,6 +15,7 @@ import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget, type RunOptions } from "./options.js";
 import { takeStackLock } from "./stack-lock.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
+import { targetRequest } from "./target-request.js";
 
 // `eks-runbook [run]`: validate everything first (nothing is created for bad input), pick
 // the renderer once, build the target, and let the engine drive.
@@ -61,12 +62,16 @@ interface RunPlan {
 }
 
 /** Config and step-dependent flags, validated together (zod and yaml load here, lazily). */
-async function loadPlan(raw: Record<string, unknown>, configFile: string | undefined) {
+async function loadPlan(
+  raw: Record<string, unknown>,
+  configFile: string | undefined,
+  target: "local" | "aws",
+) {
   const [{ loadConfig }, { eksMigrationSteps }] = await Promise.all([
     import("../migrations/eks-nodegroups/config.js"),
     import("../migrations/eks-nodegroups/steps.js"),
   ]);
-  const config = loadConfig(configFile);
+  const config = loadConfig(configFile, target);
   const steps = eksMigrationSteps(config);
   return {
     config,
@@ -90,7 +95,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   // zod, yaml and pino are most of start-up: with the screen they load after its first
   // frame; without it the config is checked first.
   let plan: RunPlan | undefined =
-    renderer.mode === "ink" ? undefined : await loadPlan(raw, opts.config);
+    renderer.mode === "ink" ? undefined : await loadPlan(raw, opts.config, opts.target);
   if (!opts.dryRun && !opts.yes && !renderer.canPrompt) {
     throw new InputError(
       "every step waits for a confirmation, but there is no terminal to answer it (stdout or stdin is not a TTY, or CI is set)",
@@ -123,7 +128,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   let logger: Logger;
   try {
     // Bad input takes the screen down before its error is printed; nothing was created.
-    plan ??= await loadPlan(raw, opts.config);
+    plan ??= await loadPlan(raw, opts.config, opts.target);
     const { logLevelFromEnv, createLogger } = await import("../log.js");
     logLevelFromEnv(); // a bad EKS_RUNBOOK_LOG_LEVEL is bad input: refused before anything is created
     if (!opts.dryRun)
@@ -146,15 +151,19 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   process.once("SIGTERM", onEarlySignal);
   let target: RunTarget | undefined;
   let run: EksRun;
+  let initial = (await import("../migrations/eks-nodegroups/config.js")).initialSpec(config);
   try {
     const [{ createTarget }, { createEksRun }] = await Promise.all([
       import("../targets/create-target.js"),
       import("../migrations/eks-nodegroups/run-context.js"),
     ]);
-    target = await createTarget(
-      { target: opts.target, stack: opts.stack, clusterVersion: config.clusterVersion },
-      { signal: setupAbort.signal, logger, emit: early },
-    );
+    target = await createTarget(targetRequest(opts, config, raw), {
+      signal: setupAbort.signal,
+      logger,
+      emit: early,
+    });
+    // The AWS target pins region, AMIs and add-on versions with the stack (once).
+    initial = target.pinSpec ? await target.pinSpec(initial, setupAbort.signal) : initial;
     run = await createEksRun({
       target,
       config,
@@ -187,7 +196,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
           at: new Date().toISOString(),
         }),
     }),
-    initialSpec: (await import("../migrations/eks-nodegroups/config.js")).initialSpec(config),
+    initialSpec: initial,
     stack: opts.stack,
     target: opts.target,
     dryRun: opts.dryRun,

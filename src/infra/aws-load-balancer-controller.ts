@@ -120,6 +120,10 @@ export interface LoadBalancerControllerArgs {
   clusterName: pulumi.Input<string>;
   vpcId: pulumi.Input<string>;
   region: pulumi.Input<string>;
+  /** The program's explicit AWS provider (pinned region, default tags). */
+  awsProvider?: aws.Provider;
+  /** Set on the controller's role like every role the program creates. */
+  permissionsBoundary?: string;
 }
 
 export interface LoadBalancerController {
@@ -132,29 +136,39 @@ export function createLoadBalancerController(
   a: LoadBalancerControllerArgs,
   k8sOpts: { provider: k8s.Provider; dependsOn: pulumi.Resource[] },
 ): LoadBalancerController {
-  const agent = new aws.eks.Addon("eks-pod-identity-agent", {
-    clusterName: a.clusterName,
-    addonName: "eks-pod-identity-agent",
-  });
-  const role = new aws.iam.Role("aws-lbc-role", {
-    assumeRolePolicy: JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Service: "pods.eks.amazonaws.com" },
-          Action: ["sts:AssumeRole", "sts:TagSession"],
-        },
-      ],
-    }),
-  });
-  const policy = new aws.iam.Policy("aws-lbc-policy", {
-    policy: { Version: "2012-10-17", Statement: LBC_IAM_STATEMENTS },
-  });
-  const attachment = new aws.iam.RolePolicyAttachment("aws-lbc-policy-attachment", {
-    role: role.name,
-    policyArn: policy.arn,
-  });
+  const awsOpts = a.awsProvider ? { provider: a.awsProvider } : {};
+  const agent = new aws.eks.Addon(
+    "eks-pod-identity-agent",
+    { clusterName: a.clusterName, addonName: "eks-pod-identity-agent" },
+    awsOpts,
+  );
+  const role = new aws.iam.Role(
+    "aws-lbc-role",
+    {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "pods.eks.amazonaws.com" },
+            Action: ["sts:AssumeRole", "sts:TagSession"],
+          },
+        ],
+      }),
+      ...(a.permissionsBoundary ? { permissionsBoundary: a.permissionsBoundary } : {}),
+    },
+    awsOpts,
+  );
+  const policy = new aws.iam.Policy(
+    "aws-lbc-policy",
+    { policy: { Version: "2012-10-17", Statement: LBC_IAM_STATEMENTS } },
+    awsOpts,
+  );
+  const attachment = new aws.iam.RolePolicyAttachment(
+    "aws-lbc-policy-attachment",
+    { role: role.name, policyArn: policy.arn },
+    awsOpts,
+  );
   const association = new aws.eks.PodIdentityAssociation(
     "aws-lbc-pod-identity",
     {
@@ -163,7 +177,7 @@ export function createLoadBalancerController(
       serviceAccount: LBC_CHART.serviceAccount,
       roleArn: role.arn,
     },
-    { dependsOn: [agent, attachment] },
+    { dependsOn: [agent, attachment], ...awsOpts },
   );
   const release = new k8s.helm.v3.Release(
     "aws-load-balancer-controller",

@@ -9,6 +9,7 @@ import {
   READINESS_GATE_INJECT_LABEL,
 } from "./load-balancer-model.js";
 import { LocalAsgProvider, LocalAutoScalingGroup } from "./local-asg.js";
+import { RECORDED_SPEC_OUTPUT, recordedSpec } from "./recorded-spec.js";
 import type { MigrationSpec } from "./spec.js";
 import { awaitTimeout, SKIP_AWAIT, Workload } from "./workload.js";
 
@@ -93,13 +94,15 @@ export function localProgram(
     },
     { provider, dependsOn: groups.map((g) => g.asg) },
   );
+  const asgNames = pulumi.output(Object.fromEntries(groups.map((g) => [g.name, g.asg.asgName])));
   return {
     // The path only: the sandbox's admin credentials stay in its 0600 file, out of the
     // stack's state and checkpoints (nothing reads them from the stack: the local target
     // takes the kubeconfig from the sandbox itself).
     kubeconfigPath: opts.kubeconfigPath,
     clusterName: opts.clusterName,
-    asgNames: pulumi.output(Object.fromEntries(groups.map((g) => [g.name, g.asg.asgName]))),
+    asgNames,
     nginxServiceUrl: workload.nginxServiceUrl,
+    [RECORDED_SPEC_OUTPUT]: recordedSpec(spec, [...groups.map((g) => g.asg), workload]),
   };
 }

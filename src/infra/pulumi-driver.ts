@@ -1,6 +1,8 @@
-import { mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import type {
   EngineEvent,
   LocalWorkspace,
@@ -19,6 +21,7 @@ import type {
   RecoveryReport,
 } from "../engine/ports.js";
 import { PreviewCollector, ProgressTracker, toDiagnostic, urnName } from "./engine-events.js";
+import { RECORDED_SPEC_OUTPUT, RETIRED_ASG_OUTPUT } from "./output-names.js";
 import { mapPulumiError } from "./pulumi-errors.js";
 import type { MigrationSpec } from "./spec.js";
 import type { StackLock } from "./stack-files.js";
@@ -33,6 +36,7 @@ export { validateSpec };
 export const PROJECT_NAME = "eks-runbook";
 /** The last applied spec, as JSON, in the stack's config. */
 export const SPEC_CONFIG_KEY = `${PROJECT_NAME}:spec`;
+export { RECORDED_SPEC_OUTPUT, RETIRED_ASG_OUTPUT };
 /** Outputs holding secrets: redacted in outputs(); read them with secretOutput(). */
 export const REDACTED = "[secret]";
 
@@ -65,6 +69,11 @@ export interface PulumiDriverOptions {
   findLocks?: () => Promise<StackLock[]>;
   /** The Pulumi program for a desired state. */
   program: (spec: MigrationSpec) => PulumiFn;
+  /**
+   * Previews save a Pulumi update plan and applies run exactly it (default true); false
+   * only where a target's providers cannot produce stable plans.
+   */
+  planBound?: boolean;
   /** Upper bounds; the caller's AbortSignal can end any operation sooner. */
   previewTimeoutMs: number;
   applyTimeoutMs: number;
@@ -92,7 +101,7 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
   private workspace: Promise<LocalWorkspace> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   /** The last preview's step count per spec: the total of the next apply's progress. */
-  private lastPreview: { key: string; total: number } | undefined;
+  private lastPreview: { key: string; total: number; plan?: string } | undefined;
 
   constructor(private readonly opts: PulumiDriverOptions) {}
 
@@ -111,16 +120,22 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
 
   async preview(
     spec: MigrationSpec,
-    opts: { signal: AbortSignal; onDiagnostic?: (d: Diagnostic) => void },
+    opts: { signal: AbortSignal; onDiagnostic?: (d: Diagnostic) => void; dryRun?: boolean },
   ): Promise<PreviewResult> {
     const valid = validateSpec(spec);
-    return this.exclusive(() => this.runPreview(valid, opts.signal, opts.onDiagnostic));
+    return this.exclusive(async () => {
+      if (opts.dryRun && !(await this.openStack(opts.signal, "preview"))) {
+        return this.throwawayPreview(valid, opts.signal, opts.onDiagnostic);
+      }
+      return this.runPreview(valid, opts.signal, opts.onDiagnostic, { savePlan: !opts.dryRun });
+    });
   }
 
   async apply(
     spec: MigrationSpec,
     opts: {
       signal: AbortSignal;
+      plan?: string;
       onProgress?: (p: ApplyProgress) => void;
       onDiagnostic?: (d: Diagnostic) => void;
     },
@@ -128,12 +143,21 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
     const valid = validateSpec(spec);
     return this.exclusive(async () => {
       const key = JSON.stringify(valid);
+      const known = this.lastPreview?.key === key ? this.lastPreview : undefined;
+      // Only a plan this driver saved for exactly this spec is applied; anything else
+      // (another spec, a plan from elsewhere) is refused rather than silently re-planned.
+      if (opts.plan !== undefined && known?.plan !== opts.plan) {
+        throw new RunbookError(
+          `stack ${this.opts.stack}: the approved plan does not belong to this desired state`,
+          "Run the step again: a fresh preview saves a fresh plan to approve.",
+        );
+      }
       const total =
-        this.lastPreview?.key === key
-          ? this.lastPreview.total
-          : (await this.runPreview(valid, opts.signal, undefined)).resources.length;
+        known?.total ?? (await this.runPreview(valid, opts.signal, undefined)).resources.length;
+      const plan = opts.plan;
       this.lastPreview = undefined;
       const stack = await this.createStack(opts.signal, "update");
+      const retired = await this.retiredAsgNames(stack, valid, opts.signal);
       const tracker = new ProgressTracker(total, (p) => opts.onProgress?.(p));
       // Counted from the same events as the preview, so the two always agree.
       const applied = new PreviewCollector();
@@ -147,7 +171,10 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
         errors,
         (signal) =>
           stack.up({
-            program: this.opts.program(valid),
+            program: withRetired(this.opts.program(valid), retired),
+            // The approved plan: the engine fails the update rather than do anything the
+            // preview did not show (a replace where it showed an update, a drifted input).
+            ...(plan ? { plan } : {}),
             signal,
             onEvent: (e) => {
               tracker.add(e);
@@ -160,6 +187,7 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
       await this.guard("write config", opts.signal, undefined, [], () =>
         stack.setConfig(SPEC_CONFIG_KEY, { value: key }),
       );
+      if (plan) await rm(plan, { force: true });
       opts.onProgress?.({ done: total, total, message: "update complete" });
       return {
         changes: applied.result().changes,
@@ -306,8 +334,25 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
 
   // ── internals ────────────────────────────────────────────────────────────────────
 
-  /** The spec recorded by the last successful apply. */
+  /**
+   * The spec recorded by the last successful apply: the stack's own output first (in the
+   * backend, so any machine reads it), this machine's stack config as a fallback cache.
+   */
   private async readSpec(stack: Stack, signal: AbortSignal): Promise<MigrationSpec | undefined> {
+    const outputs = await this.guard("read outputs", signal, undefined, [], () => stack.outputs());
+    const recorded = outputs[RECORDED_SPEC_OUTPUT];
+    if (recorded && !recorded.secret && typeof recorded.value === "string") {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(recorded.value);
+      } catch {
+        throw new RunbookError(
+          `stack ${this.opts.stack}: the output ${RECORDED_SPEC_OUTPUT} does not hold JSON`,
+          "The stack was changed outside the runbook; run `pulumi stack output` to inspect it.",
+        );
+      }
+      return validateSpec(parsed);
+    }
     const config = await this.guard("read config", signal, undefined, [], () =>
       stack.getAllConfig(),
     );
@@ -329,14 +374,18 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
     spec: MigrationSpec,
     signal: AbortSignal,
     onDiagnostic: ((d: Diagnostic) => void) | undefined,
+    o: { savePlan?: boolean } = {},
   ): Promise<PreviewResult> {
     const stack = await this.createStack(signal, "preview");
     const collector = new PreviewCollector();
     const errors: string[] = [];
+    const plan = o.savePlan && this.opts.planBound !== false ? await this.planFile() : undefined;
+    const retired = await this.retiredAsgNames(stack, spec, signal);
     await this.guard("preview", signal, this.previewTimeout(), errors, (s) =>
       stack.preview({
-        program: this.opts.program(spec),
+        program: withRetired(this.opts.program(spec), retired),
         diff: true,
+        ...(plan ? { plan } : {}),
         signal: s,
         onEvent: (e) => {
           collector.add(e);
@@ -345,8 +394,102 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
       }),
     );
     const result = collector.result();
-    this.lastPreview = { key: JSON.stringify(spec), total: result.resources.length };
-    return result;
+    this.lastPreview = {
+      key: JSON.stringify(spec),
+      total: result.resources.length,
+      ...(plan ? { plan } : {}),
+    };
+    return plan ? { ...result, plan } : result;
+  }
+
+  /** A fresh plan file, 0600 in a 0700 directory next to the workspace. */
+  private async planFile(): Promise<string> {
+    const dir = join(resolve(this.opts.workDir), "plans");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return join(dir, `${this.opts.stack}-${Date.now()}-${randomBytes(4).toString("hex")}.json`);
+  }
+
+  /**
+   * ASG names of groups no longer in `spec`, carried forward from the stack's outputs (the
+   * previous update's groups and what was already retired).
+   */
+  private async retiredAsgNames(
+    stack: Stack,
+    spec: MigrationSpec,
+    signal: AbortSignal,
+  ): Promise<Record<string, string>> {
+    const outputs = await this.guard("read outputs", signal, undefined, [], () => stack.outputs());
+    return retiredAsgNames(
+      outputs.asgNames?.value,
+      outputs[RETIRED_ASG_OUTPUT]?.value,
+      spec.nodeGroups.map((g) => g.name),
+    );
+  }
+
+  /**
+   * A dry run of a stack that does not exist yet: the same program, previewed in a
+   * throwaway file backend in a temp dir (removed afterwards), so nothing appears in the
+   * operator's backend. Everything is a create; the stack config (region) is the same.
+   */
+  private async throwawayPreview(
+    spec: MigrationSpec,
+    signal: AbortSignal,
+    onDiagnostic: ((d: Diagnostic) => void) | undefined,
+  ): Promise<PreviewResult> {
+    const auto = await loadAutomation();
+    const dir = await mkdtemp(join(tmpdir(), "eks-runbook-dry-run-"));
+    try {
+      const o = this.opts;
+      const envVars: Record<string, string> = {
+        ...o.env,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_BACKEND_URL: `file://${join(dir, "backend")}`,
+        PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+      };
+      delete envVars.PULUMI_CONFIG_PASSPHRASE_FILE;
+      await mkdir(join(dir, "backend"), { mode: 0o700 });
+      await mkdir(join(dir, "workspace"), { mode: 0o700 });
+      await o.prepare?.();
+      const ws = await this.guard("preview", signal, undefined, [], async () =>
+        auto.LocalWorkspace.create({
+          workDir: join(dir, "workspace"),
+          pulumiCommand: await o.pulumiCommand(),
+          envVars,
+          ...(envVars.PULUMI_HOME ? { pulumiHome: envVars.PULUMI_HOME } : {}),
+          projectSettings: {
+            name: PROJECT_NAME,
+            runtime: "nodejs",
+            backend: { url: `file://${join(dir, "backend")}` },
+          },
+        }),
+      );
+      const stack = await this.guard("preview", signal, undefined, [], () =>
+        auto.Stack.create(o.stack, ws),
+      );
+      for (const [key, value] of Object.entries(o.stackConfig ?? {})) {
+        await this.guard("preview", signal, undefined, [], () => stack.setConfig(key, { value }));
+      }
+      const collector = new PreviewCollector();
+      const errors: string[] = [];
+      await this.guard("preview", signal, this.previewTimeout(), errors, (s) =>
+        stack.preview({
+          program: this.opts.program(spec),
+          diff: true,
+          signal: s,
+          onEvent: (e) => {
+            collector.add(e);
+            this.forwardDiagnostic(e, errors, onDiagnostic);
+          },
+        }),
+      );
+      onDiagnostic?.({
+        severity: "info",
+        message: `stack ${o.stack} does not exist yet: previewed in a throwaway local backend (nothing was created in yours)`,
+      });
+      return collector.result();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   private forwardDiagnostic(
@@ -472,4 +615,30 @@ function pendingOperations(deployment: unknown): PendingOperation[] {
       | undefined
   )?.pending_operations;
   return (ops ?? []).map((p) => ({ type: p.type ?? "operation", urn: p.resource?.urn ?? "?" }));
+}
+
+/** Adds the retired groups' ASG names to a program's outputs. */
+function withRetired(program: PulumiFn, retired: Record<string, string>): PulumiFn {
+  return async () => {
+    const out = (await program()) as Record<string, unknown> | undefined;
+    return { ...(out ?? {}), [RETIRED_ASG_OUTPUT]: retired };
+  };
+}
+
+/** Previously retired names plus every previous group that `groups` no longer holds. */
+export function retiredAsgNames(
+  previous: unknown,
+  alreadyRetired: unknown,
+  groups: string[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const strings = (v: unknown): [string, string][] =>
+    v && typeof v === "object"
+      ? Object.entries(v as Record<string, unknown>).filter(
+          (e): e is [string, string] => typeof e[1] === "string" && e[1] !== "",
+        )
+      : [];
+  for (const [g, name] of strings(alreadyRetired)) if (!groups.includes(g)) out[g] = name;
+  for (const [g, name] of strings(previous)) if (!groups.includes(g)) out[g] = name;
+  return out;
 }

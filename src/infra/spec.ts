@@ -123,9 +123,35 @@ export const nodeGroupSchema = z
   });
 export type NodeGroupSpec = z.infer<typeof nodeGroupSchema>;
 
+/**
+ * What the AWS target pins at provisioning and records with the stack: the region, the
+ * EKS-optimised AMI per kubelet version and the managed add-on versions. Looked up once
+ * (src/infra/ami.ts), then only ever read from here, so a newly published AMI or add-on
+ * never changes a launch template or an add-on by itself.
+ */
+export const awsPinsSchema = z
+  .object({
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'an AWS region such as "eu-west-1"' }),
+    amiIds: z.record(
+      k8sVersion,
+      z.string().regex(/^ami-[0-9a-z][0-9a-z.-]*$/, { message: 'an AMI id such as "ami-0abc…"' }),
+    ),
+    addonVersions: z
+      .object({ coredns: z.string().min(1), kubeProxy: z.string().min(1) })
+      .partial()
+      .strict()
+      .default({}),
+  })
+  .strict();
+export type AwsPins = z.infer<typeof awsPinsSchema>;
+
 export const migrationSpecSchema = z
   .object({
     clusterVersion: k8sVersion,
+    /** AWS target only (the local target ignores it). */
+    aws: awsPinsSchema.optional(),
     nodeGroups: z.array(nodeGroupSchema).min(1),
     nginx: z
       .object({

@@ -14,6 +14,12 @@ export interface AwsInfraOptions {
   /** EKS cluster name; default `eks-runbook-<stack>`. */
   clusterName?: string;
   adminPrincipalArns?: string[];
+  /** Tags for every taggable AWS resource. */
+  tags?: Record<string, string>;
+  /** IAM policy ARN set as permissions boundary on every role the program creates. */
+  permissionsBoundary?: string;
+  /** Sets AWS_PROFILE for Pulumi's AWS provider. */
+  profile?: string;
   /** Environment of every Pulumi run (default: this process's). */
   env?: Record<string, string>;
   previewTimeoutMs?: number;
@@ -23,6 +29,7 @@ export interface AwsInfraOptions {
 export async function awsInfraDriver(o: AwsInfraOptions): Promise<PulumiInfraDriver> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(o.env ?? process.env)) if (v !== undefined) env[k] = v;
+  if (o.profile) env.AWS_PROFILE = o.profile;
   const clusterName = o.clusterName ?? `eks-runbook-${o.stack}`;
   return new PulumiInfraDriver({
     stack: o.stack,
@@ -33,10 +40,17 @@ export async function awsInfraDriver(o: AwsInfraOptions): Promise<PulumiInfraDri
       const { PulumiCommand } = await import("@pulumi/pulumi/automation/index.js");
       return PulumiCommand.get();
     },
+    // The region is pinned in the spec (the program's provider uses it); the stack's config
+    // says the same for `pulumi` commands run by hand in the workspace.
     ...(o.region ? { stackConfig: { "aws:region": o.region } } : {}),
     program: (spec) => async () => {
       const { awsProgram } = await import("../infra/aws-program.js");
-      return awsProgram(spec, { clusterName, adminPrincipalArns: o.adminPrincipalArns });
+      return awsProgram(spec, {
+        clusterName,
+        ...(o.adminPrincipalArns ? { adminPrincipalArns: o.adminPrincipalArns } : {}),
+        ...(o.tags ? { tags: o.tags } : {}),
+        ...(o.permissionsBoundary ? { permissionsBoundary: o.permissionsBoundary } : {}),
+      });
     },
     // An EKS cluster alone takes ~15 minutes.
     previewTimeoutMs: o.previewTimeoutMs ?? 20 * 60_000,

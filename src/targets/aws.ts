@@ -1,78 +1,125 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { User } from "@kubernetes/client-node";
 import { stackDir } from "../cli/state-dir.js";
-import { PrerequisiteError } from "../engine/errors.js";
-import type { Diagnostic } from "../engine/ports.js";
+import { InputError } from "../engine/errors.js";
+import type { AwsPins, MigrationSpec } from "../infra/spec.js";
 import type { KubeClients } from "../kube/clients.js";
+import { clientConfig } from "./aws-preflight/aws-access.js";
+import { checksAsDiagnostics, prepareAws, throwIfFailed } from "./aws-prepare.js";
 import type { RunTarget, TargetDeps, TargetRequest } from "./target.js";
 
 // The AWS target: the operator's Pulumi (CLI on PATH, their backend) and AWS credentials
-// from the default provider chain; the cluster's kubeconfig from the stack once it exists.
+// from the default provider chain (or --profile), in the region the stack was provisioned in.
+// Preflight runs first; the AMIs and add-on versions are pinned with the stack; the cluster's
+// kubeconfig comes from the stack, authenticated with a token made in-process.
 
 export async function createAwsTarget(req: TargetRequest, deps: TargetDeps): Promise<RunTarget> {
   const [
-    { which },
     { AutoScalingClient },
     { ElasticLoadBalancingV2Client },
-    { kubeClientsFromFile },
-    { awsInfraDriver },
+    { makeKubeClients },
+    { loadKubeConfig },
+    { EksTokenAuthenticator, EKS_AUTH_PROVIDER },
   ] = await Promise.all([
-    import("../which.js"),
     import("@aws-sdk/client-auto-scaling"),
     import("@aws-sdk/client-elastic-load-balancing-v2"),
     import("../kube/clients.js"),
-    import("./aws-infra.js"),
+    import("../kube/kube-config.js"),
+    import("./aws-preflight/eks-token.js"),
   ]);
-  deps.signal.throwIfAborted();
-  const pulumi = which("pulumi");
-  if (!pulumi) {
-    throw new PrerequisiteError(
-      "the pulumi CLI is not on PATH",
-      "Install Pulumi (https://www.pulumi.com/docs/install/) and run `pulumi login`.",
-    );
-  }
-  // The EKS kubeconfig authenticates with `aws eks get-token`.
-  if (!which("aws")) {
-    throw new PrerequisiteError(
-      "the aws CLI is not on PATH (the cluster's kubeconfig runs `aws eks get-token`)",
-      "Install the AWS CLI v2.",
-    );
-  }
-  const asg = new AutoScalingClient({});
+  const prepared = await prepareAws(req, deps.signal);
+  const close = () => prepared.clients?.close();
   try {
-    await asg.config.credentials();
-  } catch (err) {
-    asg.destroy();
-    throw new PrerequisiteError(
-      `no AWS credentials found by the default provider chain (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`,
-      "Configure credentials (AWS_PROFILE, `aws sso login`, environment variables or an instance role) and run again.",
+    // Tearing down needs credentials, region and Pulumi, not quota for the peak.
+    throwIfFailed(
+      req.purpose === "destroy"
+        ? prepared.preflight.checks.filter((c) => c.name !== "vcpu-quota")
+        : prepared.preflight.checks,
     );
+  } catch (err) {
+    close();
+    throw err;
   }
-  const region = await asg.config.region();
-  const preflight: Diagnostic[] = [
-    { severity: "info", message: `pulumi: ${pulumi}; AWS credentials: found (region ${region})` },
+  const { infra, clients, region } = prepared;
+  // throwIfFailed guarantees these (a missing region or CLI is a preflight error).
+  if (!infra || !clients || !region) throw new Error("AWS preflight passed without a region");
+  const asg = new AutoScalingClient(clientConfig(region, prepared.access));
+  const elbv2 = new ElasticLoadBalancingV2Client(clientConfig(region, prepared.access));
+  const preflight = [
+    {
+      severity: "info" as const,
+      message: `AWS region ${region}${prepared.applied ? " (the stack's)" : ""}`,
+    },
+    ...checksAsDiagnostics(prepared.preflight.checks),
   ];
-  const infra = await awsInfraDriver({
-    target: "aws",
-    stack: req.stack,
-    workDir: join(stackDir(req.stack), "pulumi-aws"),
-  });
-  const elbv2 = new ElasticLoadBalancingV2Client({});
+
+  const pinSpec = async (initial: MigrationSpec, signal: AbortSignal): Promise<MigrationSpec> => {
+    const versions = [
+      ...new Set([
+        ...(req.plan ?? [initial]).flatMap((s) => s.nodeGroups.map((g) => g.kubeletVersion)),
+      ]),
+    ].sort();
+    const recorded = prepared.applied?.aws;
+    if (recorded) {
+      // Never re-read: the stack's pins hold for the whole migration.
+      const missing = versions.filter((v) => !recorded.amiIds[v]);
+      if (missing.length > 0) {
+        throw new InputError(
+          `the stack pins AMIs for kubelet ${Object.keys(recorded.amiIds).join(", ")}; the configuration now asks for ${missing.join(", ")}`,
+          "Keep the groups' kubeletVersion as provisioned for this migration (a new AMI enters only through a new, previewed migration).",
+        );
+      }
+      return { ...initial, aws: recorded };
+    }
+    const [{ SSMClient }, { EKSClient }, { resolveAmis, resolveAddonVersions }] = await Promise.all(
+      [import("@aws-sdk/client-ssm"), import("@aws-sdk/client-eks"), import("../infra/ami.js")],
+    );
+    const config = clientConfig(region, prepared.access);
+    const ssm = new SSMClient(config);
+    const eks = new EKSClient(config);
+    try {
+      const pins: AwsPins = {
+        region,
+        amiIds: await resolveAmis(ssm, versions, signal),
+        addonVersions: await resolveAddonVersions(eks, initial.clusterVersion, signal),
+      };
+      deps.emit({
+        type: "diagnostic",
+        severity: "info",
+        message: `pinned for this stack: ${Object.entries(pins.amiIds)
+          .map(([v, ami]) => `AMI ${ami} (kubelet ${v})`)
+          .join(
+            ", ",
+          )}; CoreDNS ${pins.addonVersions.coredns}, kube-proxy ${pins.addonVersions.kubeProxy}`,
+        at: new Date().toISOString(),
+      });
+      return { ...initial, aws: pins };
+    } finally {
+      ssm.destroy();
+      eks.destroy();
+    }
+  };
+
   let kube: KubeClients | undefined;
   return {
     name: "aws",
     cluster: `eks-runbook-${req.stack}`,
     region,
     infra,
+    pinSpec,
     kube: async (signal) => {
       if (kube) return kube;
-      const kubeconfig = await infra.secretOutput("kubeconfig", signal);
-      if (!kubeconfig)
+      const [kubeconfig, clusterName] = await Promise.all([
+        infra.secretOutput("kubeconfig", signal),
+        infra.secretOutput("clusterName", signal),
+      ]);
+      if (!kubeconfig || typeof clusterName !== "string")
         throw new Error(
           "the stack has no kubeconfig output yet (the cluster is created in step 1)",
         );
       const file = join(stackDir(req.stack), "kubeconfig");
-      // Written 0600 and never printed: it holds cluster credentials.
+      // Written 0600 and never printed: it holds the cluster's endpoint and CA.
       writeFileSync(
         file,
         typeof kubeconfig === "string" ? kubeconfig : JSON.stringify(kubeconfig),
@@ -80,7 +127,23 @@ export async function createAwsTarget(req: TargetRequest, deps: TargetDeps): Pro
           mode: 0o600,
         },
       );
-      kube = kubeClientsFromFile(file);
+      const kc = loadKubeConfig(file);
+      // The runbook's own client: the EKS token made in-process instead of the `aws eks
+      // get-token` exec plugin the kubeconfig names.
+      kc.users = kc.users.map(
+        (u): User => ({
+          name: u.name,
+          authProvider: { name: EKS_AUTH_PROVIDER, config: { cluster: clusterName, region } },
+        }),
+      );
+      kc.addAuthenticator(
+        new EksTokenAuthenticator({
+          clusterName,
+          region,
+          credentials: clients.sts.config.credentials,
+        }),
+      );
+      kube = makeKubeClients(kc);
       return kube;
     },
     asg,
@@ -90,6 +153,7 @@ export async function createAwsTarget(req: TargetRequest, deps: TargetDeps): Pro
       kube?.close();
       asg.destroy();
       elbv2.destroy();
+      close();
     },
   };
 }

@@ -3,6 +3,7 @@ import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-
 import type { EngineEvent } from "../engine/events.js";
 import type { Diagnostic } from "../engine/ports.js";
 import type { PulumiInfraDriver } from "../infra/pulumi-driver.js";
+import type { MigrationSpec } from "../infra/spec.js";
 import type { KubeClients } from "../kube/clients.js";
 import type { Logger } from "../log.js";
 
@@ -26,6 +27,11 @@ export interface RunTarget {
   region?: string;
   /** What the target's preflight found (versions, endpoints, warnings). */
   preflight: Diagnostic[];
+  /**
+   * The initial desired state with what the target pins with the stack (AWS: region, AMI
+   * ids, add-on versions; taken from the stack when it exists, looked up once otherwise).
+   */
+  pinSpec?(initial: MigrationSpec, signal: AbortSignal): Promise<MigrationSpec>;
   close(): Promise<void>;
 }
 
@@ -40,4 +46,17 @@ export interface TargetRequest {
   stack: string;
   /** The control plane's Kubernetes minor the runbook expects ("1.33"). */
   clusterVersion: string;
+  /** What the target is built for: a destroy is not refused for lack of vCPU quota. */
+  purpose?: "run" | "destroy" | "preflight";
+  /** AWS: --region / --profile (else the SDK's environment). */
+  region?: string;
+  profile?: string;
+  /** AWS: every desired state the plan passes through (vCPU peak, AMIs to pin). */
+  plan?: MigrationSpec[];
+  /** AWS settings from the configuration. */
+  aws?: {
+    adminPrincipalArns?: string[];
+    tags?: Record<string, string>;
+    permissionsBoundary?: string;
+  };
 }

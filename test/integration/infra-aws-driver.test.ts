@@ -61,7 +61,16 @@ describe("aws target prerequisites", () => {
       region: "us-west-2",
       env,
     });
-    const err = await driver.preview(DEFAULT_SPEC, { signal }).catch((e: unknown) => e);
+    // The aws target always previews a spec with its pins (region, AMIs) set at provisioning.
+    const pinned = {
+      ...DEFAULT_SPEC,
+      aws: {
+        region: "us-west-2",
+        amiIds: { "1.32": "ami-0a", "1.33": "ami-0b" },
+        addonVersions: {},
+      },
+    };
+    const err = await driver.preview(pinned, { signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PrerequisiteError);
     expect((err as PrerequisiteError).message).toMatch(
       /^the Pulumi plugin "(aws|awsx|eks|kubernetes)" is not installed$/,

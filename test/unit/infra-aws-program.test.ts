@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ResourceChange } from "../../src/engine/ports.js";
+import { al2023AmiParameter, planKubeletVersions } from "../../src/infra/ami.js";
 import { decodeNodeGroupTags } from "../../src/infra/asg-tags.js";
 import { LBC_CHART } from "../../src/infra/aws-load-balancer-controller.js";
 import { deriveGracefulShutdown, shutdownViolations } from "../../src/infra/graceful-shutdown.js";
@@ -8,6 +10,7 @@ import type { MigrationSpec } from "../../src/infra/spec.js";
 import { migrationSpecSchema } from "../../src/infra/spec.js";
 import { stepSpecs } from "../../src/infra/spec-steps.js";
 import { INSTANCE_TYPE_LABEL, NODE_GROUP_LABEL, WORKLOAD } from "../../src/infra/workload-names.js";
+import { intents } from "../../src/migrations/eks-nodegroups/intents.js";
 
 // The AWS program under Pulumi's mocks, once per runbook step's spec: what would be
 // registered with the engine (types, names, inputs) and which SSM parameters it reads.
@@ -60,7 +63,31 @@ function mockState(
   }
 }
 
-async function run(spec: MigrationSpec): Promise<Run> {
+/** What the aws target pins at provisioning: region, one AMI per kubelet version, add-ons. */
+function pinned(spec: MigrationSpec, ami: (parameter: string) => string = amiFor): MigrationSpec {
+  const versions = ["1.32", "1.33"];
+  return {
+    ...spec,
+    aws: {
+      region: "eu-west-1",
+      amiIds: Object.fromEntries(versions.map((v) => [v, ami(al2023AmiParameter(v))])),
+      addonVersions: { coredns: "v1.12.1-eksbuild.2", kubeProxy: "v1.33.0-eksbuild.2" },
+    },
+  };
+}
+
+interface ProgramOptions {
+  clusterName: string;
+  tags?: Record<string, string>;
+  permissionsBoundary?: string;
+  adminPrincipalArns?: string[];
+}
+
+async function run(
+  spec: MigrationSpec,
+  ssmValue: (parameter: string) => string = amiFor,
+  options: ProgramOptions = { clusterName: "eks-runbook-unit" },
+): Promise<Run> {
   const resources: Registered[] = [];
   const ssmParameters: string[] = [];
   await pulumi.runtime.setMocks(
@@ -76,7 +103,7 @@ async function run(spec: MigrationSpec): Promise<Run> {
         if (args.token === "aws:ssm/getParameter:getParameter") {
           const name = String(args.inputs.name);
           ssmParameters.push(name);
-          return { ...args.inputs, value: amiFor(name), type: "String" };
+          return { ...args.inputs, value: ssmValue(name), type: "String" };
         }
         return args.inputs;
       },
@@ -85,7 +112,7 @@ async function run(spec: MigrationSpec): Promise<Run> {
     "unit",
     false,
   );
-  const exported = awsProgram(migrationSpecSchema.parse(spec), { clusterName: "eks-runbook-unit" });
+  const exported = awsProgram(migrationSpecSchema.parse(spec), options);
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(exported)) {
     const out = pulumi.output(v) as unknown as pulumi.Output<unknown>;
@@ -133,7 +160,10 @@ function nginxAffinityValues(r: Run): unknown {
   return term?.matchExpressions[0]?.values;
 }
 
-const steps = stepSpecs();
+const unpinned = stepSpecs();
+const steps = Object.fromEntries(
+  Object.entries(unpinned).map(([k, v]) => [k, pinned(v)]),
+) as unknown as typeof unpinned;
 const runs: Record<keyof typeof steps, Run> = {} as Record<keyof typeof steps, Run>;
 
 beforeAll(async () => {
@@ -179,14 +209,19 @@ describe("AWS program, step by step", () => {
     expect(r.outputs.clusterName).toBe("eks-runbook-unit");
   });
 
-  it("reads the AL2023 AMI from SSM per kubelet version", () => {
-    expect(new Set(runs.provision.ssmParameters)).toEqual(
+  it("pins the AL2023 AMI per kubelet version (resolved from SSM once, never by the program)", () => {
+    // What the target resolves at provisioning: one SSM parameter per kubelet version.
+    const resolved = (s: MigrationSpec) =>
+      new Set(planKubeletVersions(s.nodeGroups).map(al2023AmiParameter));
+    expect(runs.provision.ssmParameters).toEqual([]);
+    expect(runs.removeOldGroup.ssmParameters).toEqual([]);
+    expect(resolved(steps.provision)).toEqual(
       new Set([
         "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id",
         "/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/x86_64/standard/recommended/image_id",
       ]),
     );
-    expect(new Set(runs.removeOldGroup.ssmParameters)).toEqual(
+    expect(resolved(steps.removeOldGroup)).toEqual(
       new Set([
         "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id",
       ]),
@@ -314,7 +349,8 @@ describe("AWS program, step by step", () => {
       values: {
         clusterName: "eks-runbook-unit",
         vpcId: "vpc-1",
-        region: "us-east-1",
+        // The region pinned in the spec, never the environment's
+        region: "eu-west-1",
         serviceAccount: { create: true, name: LBC_CHART.serviceAccount },
       },
     });
@@ -358,5 +394,140 @@ describe("AWS program, step by step", () => {
     const out = awsProgram(steps.provision, { clusterName: "eks-runbook-unit" });
     expect(await pulumi.isSecret(pulumi.output(out.kubeconfig))).toBe(true);
     await pulumi.runtime.disconnect();
+  });
+});
+
+/** Registered resources keyed by type and name, inputs without resource references. */
+function byKey(r: Run): Map<string, Registered> {
+  return new Map(r.resources.map((x) => [`${x.type}::${x.name}`, x]));
+}
+
+/** Comparable inputs: resource references (promises, resources) dropped. */
+function plainInputs(x: Registered): string {
+  return JSON.stringify(x.inputs, (_k, v) =>
+    v && typeof v === "object" && !Array.isArray(v) && "urn" in v ? "<resource>" : v,
+  );
+}
+
+/**
+ * The changes between two programs' registrations, as the engine's intent checks see them
+ * (creates, updates, deletes by resource; the mocks cannot tell a replace from an update,
+ * the provider decides that, so replace-forcing changes are caught by Pulumi's preview).
+ */
+function changesBetween(before: Run, after: Run): ResourceChange[] {
+  const a = byKey(before);
+  const b = byKey(after);
+  const change = (op: ResourceChange["op"], x: Registered): ResourceChange => ({
+    op,
+    urn: `urn:pulumi:unit::eks-runbook::${x.type}::${x.name}`,
+    type: x.type,
+    name: x.name,
+    diffs: [],
+    replaceKeys: [],
+  });
+  const out: ResourceChange[] = [];
+  for (const [k, x] of b) {
+    const old = a.get(k);
+    if (!old) out.push(change("create", x));
+    else if (plainInputs(old) !== plainInputs(x)) out.push(change("update", x));
+  }
+  for (const [k, x] of a) if (!b.has(k)) out.push(change("delete", x));
+  return out;
+}
+
+describe("AWS program against each step's intent", () => {
+  it("every step changes only what its intent allows; nothing outside it is deleted", async () => {
+    const empty: Run = { resources: [], ssmParameters: [], outputs: {} };
+    const cases = [
+      ["provision", empty, runs.provision, intents.provision()],
+      ["create new group", runs.provision, runs.createNewGroup, intents.createNewGroup("new")],
+      ["migrate NGINX", runs.createNewGroup, runs.migrateNginx, intents.migrateNginx()],
+      ["scale old to 0", runs.migrateNginx, runs.scaleOldToZero, intents.scaleOldToZero("old")],
+      ["remove old group", runs.scaleOldToZero, runs.removeOldGroup, intents.removeOldGroup("old")],
+    ] as const;
+    const seen: Record<string, string[]> = {};
+    for (const [label, before, after, intent] of cases) {
+      const changes = changesBetween(before, after);
+      seen[label] = changes.map((c) => `${c.op} ${c.name}`).sort();
+      const outside = changes.filter((c) => !intent.allows(c));
+      expect(outside.map((c) => `${label}: ${c.op} ${c.name}`)).toEqual([]);
+    }
+    // What each step actually touches (so the check above is not vacuous).
+    expect(seen["migrate NGINX"]).toEqual([`update ${WORKLOAD.nginx.name}`]);
+    expect(seen["scale old to 0"]).toEqual(["update old-nodes"]);
+    expect(seen["remove old group"]).toEqual(
+      expect.arrayContaining([
+        "delete old-nodes",
+        "delete old-node-role",
+        "delete old-node-access",
+      ]),
+    );
+    expect(seen["remove old group"]?.every((c) => c.startsWith("delete old-"))).toBe(true);
+    expect(seen["create new group"]?.every((c) => c.startsWith("create new-"))).toBe(true);
+  });
+
+  it("a new AMI published in SSM changes no resource (the spec pins the old one)", async () => {
+    // Given the stack provisioned with the AMIs SSM held then
+    const before = runs.scaleOldToZero;
+    // When SSM's "recommended" moves to a new AMI and the same step runs again
+    const after = await run(steps.scaleOldToZero, (p) => `${amiFor(p)}-newer`);
+    // Then nothing is read from SSM and no resource changes
+    expect(after.ssmParameters).toEqual([]);
+    expect(changesBetween(before, after)).toEqual([]);
+  });
+
+  it("a spec without pinned AMIs is refused, never looked up", async () => {
+    await expect(run(unpinned.provision)).rejects.toThrow(/spec\.aws/);
+  });
+
+  it("records the applied spec and the region with the stack (non-secret outputs)", async () => {
+    const r = runs.createNewGroup;
+    expect(r.outputs.region).toBe("eu-west-1");
+    expect(JSON.parse(String(r.outputs.runbookSpec))).toEqual(
+      migrationSpecSchema.parse(steps.createNewGroup),
+    );
+  });
+
+  it("tags every taggable resource, sets the permissions boundary on every role, adds admins", async () => {
+    const tags = { team: "platform", "cost-center": "42" };
+    const boundary = "arn:aws:iam::123456789012:policy/boundary";
+    const admin = "arn:aws:iam::123456789012:role/ci";
+    const r = await run(steps.createNewGroup, amiFor, {
+      clusterName: "eks-runbook-unit",
+      tags,
+      permissionsBoundary: boundary,
+      adminPrincipalArns: [admin],
+    });
+    const [provider] = ofType(r, "pulumi:providers:aws");
+    expect(provider?.inputs).toMatchObject({ region: "eu-west-1" });
+    expect(JSON.parse(String(provider?.inputs.defaultTags))).toEqual({ tags });
+    const roles = ofType(r, "aws:iam/role:Role");
+    expect(roles.map((x) => x.name).sort()).toEqual([
+      "aws-lbc-role",
+      "eks-runbook-unit-cluster-role",
+      "new-node-role",
+      "old-node-role",
+      "standard-node-role",
+    ]);
+    for (const role of roles) expect(role.inputs.permissionsBoundary).toBe(boundary);
+    const [cluster] = ofType(r, "eks:index:Cluster");
+    expect(cluster?.inputs).toMatchObject({
+      tags,
+      corednsAddonOptions: { version: "v1.12.1-eksbuild.2" },
+      kubeProxyAddonOptions: { version: "v1.33.0-eksbuild.2" },
+      accessEntries: { "admin-0": { principalArn: admin } },
+    });
+    expect(ofType(r, "awsx:ec2:Vpc")[0]?.inputs.tags).toEqual(tags);
+    const ng = nodeGroups(r).new as {
+      autoScalingGroupTags: Record<string, string>;
+      launchTemplateTagSpecifications: { resourceType: string; tags: unknown }[];
+    };
+    expect(ng.autoScalingGroupTags).toMatchObject(tags);
+    expect(decodeNodeGroupTags(ng.autoScalingGroupTags)?.nodeGroup).toBe("new");
+    expect(ng.launchTemplateTagSpecifications.map((t) => t.resourceType)).toEqual([
+      "instance",
+      "volume",
+      "network-interface",
+    ]);
   });
 });

@@ -26,6 +26,50 @@ import { planChanges, planStart } from "./plan.js";
 
 const seconds = (max: number) => z.number().positive().max(max);
 
+// AWS resource tags (EC2 User Guide, "Tag restrictions"): keys up to 128 characters, values
+// up to 256, the "aws:" prefix reserved, at most 50 tags per resource (the runbook adds 6
+// of its own to each Auto Scaling group).
+const tagsSchema = z
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .superRefine((t, ctx) => {
+    const keys = Object.keys(t);
+    for (const k of keys.filter((k) => k.toLowerCase().startsWith("aws:"))) {
+      ctx.addIssue({
+        code: "custom",
+        path: [k],
+        message: `tag key "${k}": the "aws:" prefix is reserved by AWS`,
+      });
+    }
+    if (keys.length > 40) ctx.addIssue({ code: "custom", message: "at most 40 tags" });
+  });
+
+const awsSchema = z
+  .object({
+    /** The region to provision in (--region wins); a provisioned stack keeps its own. */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'an AWS region such as "eu-west-1"' })
+      .optional(),
+    /** IAM roles/users given cluster-admin through EKS access entries (operators, CI). */
+    adminPrincipalArns: z
+      .array(
+        z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/.+$/, {
+          message: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci",
+        }),
+      )
+      .max(20),
+    /** Tags for every taggable resource the stack creates. */
+    tags: tagsSchema,
+    /** An IAM policy ARN set as the permissions boundary of every role the stack creates. */
+    permissionsBoundary: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/.+$/, {
+        message: "an IAM policy ARN such as arn:aws:iam::123456789012:policy/boundary",
+      })
+      .optional(),
+  })
+  .strict();
+
 const groupsSchema = z
   .object({
     standard: nodeGroupSchema,
@@ -85,6 +129,8 @@ export const configSchema = z
         pauseSeconds: z.number().int().min(0).max(3600),
       })
       .strict(),
+    /** Used by --target aws only. */
+    aws: awsSchema,
   })
   .strict();
 
@@ -108,7 +154,36 @@ export const DEFAULT_CONFIG: RunbookConfig = {
   },
   // Today's behaviour: 5 minutes per node, one node at a time, no pause.
   drain: { nodeTimeoutSeconds: 300, parallelism: 1, pauseSeconds: 0 },
+  aws: { adminPrincipalArns: [], tags: {} },
 };
+
+/**
+ * Kubernetes versions for --target aws: all in EKS standard support on 2026-11-28 — 1.35
+ * (released on EKS 2026-01-28, standard support until 2027-03-27) for the control plane
+ * and the new group, 1.34 (standard support until 2026-12-02) for the old group, one minor
+ * behind. Source: the EKS Kubernetes version calendar ("Understand the Kubernetes version
+ * lifecycle on EKS", EKS user guide; release and end-of-standard-support dates as listed
+ * there). The local target keeps its toolchain's pinned 1.33 (pins/versions.env).
+ */
+export const AWS_VERSIONS = { control: "1.35", old: "1.34" } as const;
+
+export type ConfigTarget = "local" | "aws";
+
+/** The defaults for a target: the same plan, with versions the target can run. */
+export function defaultConfig(target: ConfigTarget): RunbookConfig {
+  if (target === "local") return DEFAULT_CONFIG;
+  const { control, old } = AWS_VERSIONS;
+  const g = DEFAULT_CONFIG.groups;
+  return {
+    ...DEFAULT_CONFIG,
+    clusterVersion: control,
+    groups: {
+      standard: { ...g.standard, kubeletVersion: control },
+      old: { ...g.old, kubeletVersion: old },
+      new: { ...g.new, kubeletVersion: control },
+    },
+  };
+}
 
 /** The stack's desired state before step 1 (what "provision" creates). */
 export function initialSpec(c: RunbookConfig): MigrationSpec {
@@ -173,7 +248,11 @@ function describeReceived(v: unknown): string {
 }
 
 /** Validates a parsed object against the schema (with defaults); throws InputError. */
-export function validateConfig(raw: unknown, source: string): RunbookConfig {
+export function validateConfig(
+  raw: unknown,
+  source: string,
+  target: ConfigTarget = "local",
+): RunbookConfig {
   if (raw === null || raw === undefined) raw = {};
   if (!isPlain(raw)) {
     throw new InputError(
@@ -181,7 +260,7 @@ export function validateConfig(raw: unknown, source: string): RunbookConfig {
       "See the Configuration section of README.md for an example.",
     );
   }
-  const merged = mergeDefaults(DEFAULT_CONFIG as unknown as Plain, raw);
+  const merged = mergeDefaults(defaultConfig(target) as unknown as Plain, raw);
   const result = configSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  - ${describeIssue(i)}`);
@@ -278,12 +357,15 @@ function checkGatesReachable(c: RunbookConfig, fail: (lines: string[], hint: str
   }
 }
 
-/** Reads and validates a YAML config file; no --config means the defaults. */
-export function loadConfig(file: string | undefined): RunbookConfig {
-  if (file === undefined) return validateConfig({}, "defaults");
+/** Reads and validates a YAML config file; no --config means the target's defaults. */
+export function loadConfig(
+  file: string | undefined,
+  target: ConfigTarget = "local",
+): RunbookConfig {
+  if (file === undefined) return validateConfig({}, "defaults", target);
   const text = readInputFile(file, { what: "config file", flag: "--config", hint: CONFIG_HINT });
   const source = excerpt(file, 200);
-  return validateConfig(parseConfigYaml(text, source), source);
+  return validateConfig(parseConfigYaml(text, source), source, target);
 }
 
 /** Parses YAML text; syntax errors and duplicate keys are InputErrors naming the line. */

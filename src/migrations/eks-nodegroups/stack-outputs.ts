@@ -1,8 +1,9 @@
 import type { InfraDriver } from "../../engine/ports.js";
 
 // The stack outputs the probes and the traffic need (ASG names per group, the load
-// balancer URL). ASG names are remembered once seen: after "remove old group" the output
-// no longer names the old ASG, yet the gate must still check that ASG is gone.
+// balancer URL). After "remove old group" `asgNames` no longer names the old ASG, yet the
+// gate must still check that ASG is gone: the stack keeps it in `retiredAsgNames` (written
+// by the driver), so a resume on any machine finds it; names seen are remembered too.
 
 export class StackOutputs {
   private readonly asgNames = new Map<string, string>();
@@ -13,8 +14,8 @@ export class StackOutputs {
 
   async refresh(signal: AbortSignal): Promise<void> {
     const out = await this.infra.outputs(signal);
-    const names = out.asgNames;
-    if (names && typeof names === "object") {
+    for (const names of [out.retiredAsgNames, out.asgNames]) {
+      if (!names || typeof names !== "object") continue;
       for (const [group, name] of Object.entries(names as Record<string, unknown>)) {
         if (typeof name === "string" && name) this.asgNames.set(group, name);
       }
