@@ -1,105 +1,45 @@
 #!/usr/bin/env node
 import "./quiet-warnings.js";
-import { Command, CommanderError, Option } from "commander";
+import { CommanderError } from "commander";
+import { wantsJson } from "./cli/args.js";
+import { buildProgram } from "./cli/program.js";
 import { ExitCode, RunbookError } from "./engine/errors.js";
 
 // Entry: parse arguments, then hand off. Heavy modules (Pulumi, AWS SDK, client-node, Ink)
 // are imported inside the command actions so `--help` and the first frame stay fast.
 
-function fail(err: unknown): never {
-  if (err instanceof RunbookError) {
-    process.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ""}`);
-    process.exit(err.exitCode);
+async function fail(err: unknown): Promise<never> {
+  const json = wantsJson(process.argv.slice(2));
+  const known =
+    err instanceof RunbookError
+      ? { message: err.message, hint: err.hint, exitCode: err.exitCode }
+      : err instanceof CommanderError
+        ? err.exitCode === 0
+          ? undefined
+          : { message: err.message.replace(/^error: /, ""), exitCode: ExitCode.badInput }
+        : undefined;
+  if (err instanceof CommanderError && err.exitCode === 0) process.exit(0);
+  const event = known ?? {
+    message: `bug: ${err instanceof Error ? err.message : String(err)}`,
+    hint: "This is a bug in eks-runbook; the run log has the details. Run the same command again to resume.",
+    exitCode: ExitCode.bug,
+  };
+  if (json) {
+    // --json owns stdout: the error is an event there too (commander already wrote its
+    // message to stderr for a bad flag).
+    const [{ errorLine }, { invocationRunId }] = await Promise.all([
+      import("./render/json-renderer.js"),
+      import("./cli/run-id.js"),
+    ]);
+    process.stdout.write(`${errorLine(event, invocationRunId())}\n`);
   }
-  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : ExitCode.badInput);
-  process.stderr.write(`bug: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(ExitCode.bug);
-}
-
-const EXAMPLES = `
-Examples:
-  $ eks-runbook --target local                 rehearse the whole migration on this machine
-  $ eks-runbook --target local --yes           the same, unattended
-  $ eks-runbook --target local --dry-run       every step's preview; changes nothing
-  $ eks-runbook --target aws --stack prod      the real thing, step by step
-  $ eks-runbook --json --yes | jq .type        events for CI, one JSON object per line
-  $ eks-runbook status --stack prod            where the migration stands
-  $ eks-runbook load http://127.0.0.1:8080 --host apps.example.com --duration 30s
-  $ eks-runbook sandbox up                     start the local sandbox`;
-
-export function buildProgram(): Command {
-  const program = new Command("eks-runbook")
-    .description(
-      "Migrate a live EKS workload between node groups with zero downtime, one gated step at a time.",
-    )
-    .version("0.1.0")
-    .exitOverride()
-    .showHelpAfterError("(add --help for usage)")
-    .addHelpText("after", EXAMPLES);
-
-  const target = new Option("--target <target>", "aws or local")
-    .choices(["aws", "local"])
-    .default("local");
-  const stack = new Option("--stack <name>", "stack name (journal, Pulumi stack)").default("dev");
-
-  program
-    .command("run", { isDefault: true })
-    .description("run the migration runbook (the default command)")
-    .addOption(target)
-    .addOption(stack)
-    .option(
-      "--config <file>",
-      "YAML config (groups, versions, traffic, gates); defaults reproduce the tutorial",
-    )
-    .option(
-      "--dry-run",
-      "show every step's preview (Pulumi preview, predicted drain); change nothing",
-      false,
-    )
-    .option("--yes", "confirm every step without asking (CI)", false)
-    .option("--json", "print one JSON event per line on stdout", false)
-    .option(
-      "--override-gates <gates>",
-      "gates that may be passed when they fail, comma-separated (e.g. traffic; `intent` for a preview outside a step's intent); each use is journaled and reported",
-    )
-    .option("--to-step <n>", "stop cleanly after step n (resume later with the same command)")
-    .action(async (opts) => {
-      const { runCommand } = await import("./cli/run-command.js");
-      process.exitCode = await runCommand(opts);
-    });
-
-  program
-    .command("status")
-    .description("where the migration of a stack stands (from its journal)")
-    .addOption(stack)
-    .option("--json", "print JSON", false)
-    .action(async (opts) => {
-      const { statusCommand } = await import("./cli/status-command.js");
-      process.exitCode = await statusCommand(opts);
-    });
-
-  program
-    .command("report")
-    .description("show the last report of a stack")
-    .addOption(stack)
-    .action(async (opts) => {
-      const { reportCommand } = await import("./cli/report-command.js");
-      process.exitCode = await reportCommand(opts);
-    });
-
-  program
-    .command("destroy")
-    .description("destroy the stack's resources (asks you to type the stack name)")
-    .addOption(target)
-    .addOption(stack)
-    .option("--config <file>", "YAML config")
-    .option("--yes-i-typed <name>", "non-interactive confirmation: the stack name")
-    .action(async (opts) => {
-      const { destroyCommand } = await import("./cli/destroy-command.js");
-      process.exitCode = await destroyCommand(opts);
-    });
-
-  return program;
+  if (err instanceof RunbookError)
+    process.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ""}`);
+  else if (!(err instanceof CommanderError))
+    process.stderr.write(
+      `bug: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+  process.exit(event.exitCode);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -111,6 +51,9 @@ async function main(argv: string[]): Promise<void> {
       ExitCode.badInput,
     );
   }
+  // https://no-color.org: any non-empty NO_COLOR turns colours off, unless FORCE_COLOR says
+  // otherwise. Set before Ink (chalk) is imported; child processes inherit it.
+  if (process.env.NO_COLOR && process.env.FORCE_COLOR === undefined) process.env.FORCE_COLOR = "0";
   const program = buildProgram();
   const { addLazyCommands } = await import("./cli/lazy-commands.js");
   addLazyCommands(program);

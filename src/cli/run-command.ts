@@ -7,10 +7,12 @@ import { initialSpec, loadConfig } from "../migrations/eks-nodegroups/config.js"
 import type { EksContext } from "../migrations/eks-nodegroups/context.js";
 import type { EksRun } from "../migrations/eks-nodegroups/run-context.js";
 import { type EksStep, eksMigrationSteps } from "../migrations/eks-nodegroups/steps.js";
-import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
+import { createJsonRenderer } from "../render/json-renderer.js";
+import { createPlainRenderer } from "../render/plain-renderer.js";
 import type { RunTarget } from "../targets/target.js";
 import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget, type RunOptions } from "./options.js";
+import { invocationRunId } from "./run-id.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 
 // `eks-runbook [run]`: validate everything first (nothing is created for bad input), pick
@@ -61,6 +63,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   };
   const toStep = parseToStep(raw.toStep, steps);
   const renderer = chooseRenderer(opts);
+  if (renderer.notice) process.stderr.write(`${renderer.notice}\n`);
   if (!opts.dryRun && !opts.yes && !renderer.canPrompt) {
     throw new InputError(
       "every step waits for a confirmation, but there is no terminal to answer it (stdout or stdin is not a TTY, or CI is set)",
@@ -76,7 +79,8 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   const early = (e: EngineEvent) => {
     for (const l of listeners) l(e);
   };
-  if (renderer.mode === "json") listeners.push(createJsonRenderer(out));
+  const runId = invocationRunId();
+  if (renderer.mode === "json") listeners.push(createJsonRenderer(out, runId));
   if (renderer.mode === "plain") listeners.push(createPlainRenderer(out));
 
   // The screen comes up first, so preflight and sandbox start-up are visible while they
@@ -126,6 +130,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   const t = target;
 
   engine = new Engine({
+    runId,
     steps,
     ctx: run.ctx,
     infra: t.infra,

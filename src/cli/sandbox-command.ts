@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import type { ComponentCheck } from "../sandbox/doctor.js";
 import type { SandboxInfo } from "../sandbox/sandbox.js";
+import { sandboxName } from "../targets/local.js";
 
 // `eks-runbook sandbox up|down|status|doctor`: the local target's cluster from the command
 // line. The sandbox modules are imported inside the actions so `--help` stays fast.
@@ -72,7 +73,11 @@ export function sandboxCommand(): Command {
   const sandbox = new Command("sandbox").description(
     "the local target's cluster: real control plane (kwok nodes), moto, sandbox agent",
   );
-  const name = new Option("--name <name>", "sandbox name").default("eks-runbook");
+  // The same sandbox a run uses: $EKS_RUNBOOK_SANDBOX, else "eks-runbook".
+  const name = new Option(
+    "--name <name>",
+    "sandbox name (default: $EKS_RUNBOOK_SANDBOX, else eks-runbook)",
+  ).default(sandboxName(), sandboxName());
 
   sandbox
     .command("up")
