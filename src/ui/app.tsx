@@ -67,11 +67,12 @@ export function App({ store, actions, interactive, size }: AppProps) {
   // A new step or view starts at its top (the log at its end).
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset only when these change
   useEffect(() => setScroll(initialScroll(view === "log")), [state.current, view]);
-  // A prompt for a question the engine no longer asks, or for an update that ended, goes.
+  // A typed confirmation for a question the engine no longer asks goes, and so does the quit
+  // question once the run ended.
   useEffect(() => {
     if (prompt.kind === "typed" && state.awaiting?.step !== prompt.step) setPrompt(NO_PROMPT);
-    if (prompt.kind === "cancel-apply" && current?.status !== "applying") setPrompt(NO_PROMPT);
-  }, [prompt, state.awaiting, current?.status]);
+    if (prompt.kind === "quit" && state.summary) setPrompt(NO_PROMPT);
+  }, [prompt, state.awaiting, state.summary]);
 
   const scrollBy = useCallback(
     (a: ScrollAction) =>

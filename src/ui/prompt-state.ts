@@ -2,8 +2,11 @@ import type { Decision } from "../engine/events.js";
 import type { ScreenState } from "./state.js";
 
 // Key safety as a pure function of (prompt, screen, key) → (prompt, effect): a destructive
-// step asks for its `confirmWith` typed before `confirm` is sent; quitting while an update is
-// applying asks first (a second Ctrl-C forces); everything else maps keys to the options the
+// step asks for its `confirmWith` typed before `confirm` is sent; quitting while something is
+// in flight (an update applying, a preview, gates) asks first — the question names the update
+// when one is applying, and stays up if the step moves on meanwhile, so a key pressed at a
+// state change never quits by surprise; a second Ctrl-C forces. Waiting for a decision,
+// nothing is in flight and q quits at once. Everything else maps keys to the options the
 // engine offered. Unit-tested without a terminal; the key hook only forwards.
 
 export type Prompt =
@@ -16,7 +19,7 @@ export type Prompt =
       typed: string;
       error?: string;
     }
-  | { kind: "cancel-apply"; step: string };
+  | { kind: "quit" };
 
 export interface KeyPress {
   input: string;
@@ -47,17 +50,14 @@ const DECISION_KEYS: Record<string, Decision> = {
   s: "stop",
 };
 
-export function onKey(
-  prompt: Prompt,
-  screen: Pick<ScreenState, "awaiting" | "steps" | "current">,
-  key: KeyPress,
-): KeyOutcome {
+export function onKey(prompt: Prompt, screen: Screen, key: KeyPress): KeyOutcome {
   const ctrlC = key.ctrl === true && key.input === "c";
-  const applying = screen.steps.find((s) => s.id === screen.current && s.status === "applying");
+  const applying = isApplying(screen);
 
-  if (prompt.kind === "cancel-apply") {
-    if (ctrlC) return abort("interrupted (Ctrl-C twice during an update)");
-    if (key.input === "y") return abort("update cancelled by the operator");
+  if (prompt.kind === "quit") {
+    if (ctrlC) return abort("interrupted (Ctrl-C twice)");
+    if (key.input === "y")
+      return abort(applying ? "update cancelled by the operator" : "quit by the operator");
     if (key.input === "n" || key.escape) return { prompt: NONE, handled: true };
     return { prompt, handled: true };
   }
@@ -96,7 +96,7 @@ export function onKey(
   }
 
   if (ctrlC || key.input === "q") {
-    if (applying) return { prompt: { kind: "cancel-apply", step: applying.id }, handled: true };
+    if (inFlight(screen)) return { prompt: { kind: "quit" }, handled: true };
     return abort(ctrlC ? "interrupted (Ctrl-C)" : "quit by the operator");
   }
 
@@ -118,6 +118,21 @@ export function onKey(
       handled: true,
     };
   return { prompt, effect: { kind: "decide", step: awaiting.step, decision }, handled: true };
+}
+
+type Screen = Pick<ScreenState, "awaiting" | "steps" | "current" | "summary">;
+
+export function isApplying(screen: Pick<ScreenState, "steps" | "current">): boolean {
+  return screen.steps.some((s) => s.id === screen.current && s.status === "applying");
+}
+
+/** Something runs that quitting would interrupt (not waiting for a decision, not ended). */
+export function inFlight(screen: Screen): boolean {
+  if (screen.summary || screen.awaiting) return false;
+  const step = screen.steps.find((s) => s.id === screen.current);
+  return (
+    step?.status === "applying" || step?.status === "previewing" || step?.status === "verifying"
+  );
 }
 
 function abort(reason: string): KeyOutcome {

@@ -2,7 +2,7 @@ import { Text } from "ink";
 import { memo } from "react";
 import { optionText } from "./detail-lines.js";
 import { summaryLine } from "./outcome-lines.js";
-import type { Prompt } from "./prompt-state.js";
+import { isApplying, type Prompt } from "./prompt-state.js";
 import type { ScrollState } from "./scroll-state.js";
 import type { ScreenState } from "./state.js";
 import { truncate } from "./wrap.js";
@@ -31,9 +31,11 @@ export const StatusLine = memo(function StatusLine({
       "red",
       true,
     );
-  if (prompt.kind === "cancel-apply")
+  if (prompt.kind === "quit")
     return line(
-      "Cancel the update in progress? [y] cancel it (resumable)  [n] continue  (Ctrl-C again forces)",
+      isApplying(state)
+        ? "Cancel the update in progress? [y] cancel it (resumable)  [n] continue  (Ctrl-C again forces)"
+        : "Quit the run? [y] quit (resumable)  [n] continue  (Ctrl-C again forces)",
       "yellow",
       true,
     );

@@ -25,7 +25,12 @@ export function useScreenKeys(state: ScreenState, actions: EngineActions, h: Scr
         if (key.escape) h.scrollBy({ type: "filter-cancel" });
         else if (key.return) h.scrollBy({ type: "filter-apply" });
         else if (key.backspace || key.delete) h.scrollBy({ type: "filter-erase" });
-        else if (input && !key.ctrl && !key.meta) h.scrollBy({ type: "filter-type", text: input });
+        else if (input && !key.ctrl && !key.meta) {
+          // A fast typist or a paste delivers text and Enter in one chunk.
+          const [text = "", ...rest] = input.split(/\r|\n/);
+          if (text) h.scrollBy({ type: "filter-type", text });
+          if (rest.length > 0) h.scrollBy({ type: "filter-apply" });
+        }
         return;
       }
       const out = onKey(h.prompt, state, {

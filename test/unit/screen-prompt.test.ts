@@ -12,7 +12,7 @@ const step = (id: string, index: number, status: StepView["status"]): StepView =
   gateHistory: [],
   messages: [],
 });
-type Screen = Pick<ScreenState, "awaiting" | "steps" | "current">;
+type Screen = Pick<ScreenState, "awaiting" | "steps" | "current" | "summary">;
 const none: Prompt = { kind: "none" };
 
 function press(prompt: Prompt, screen: Screen, ...keys: (string | KeyPress)[]) {
@@ -76,20 +76,28 @@ describe("key safety (prompt reducer)", () => {
     const applying: Screen = { current: "provision", steps: [step("provision", 1, "applying")] };
     let r = press(none, applying, "q");
     expect(r.effects).toEqual([]);
-    expect(r.prompt).toEqual({ kind: "cancel-apply", step: "provision" });
+    expect(r.prompt).toEqual({ kind: "quit" });
     expect(press(r.prompt, applying, "n")).toEqual({ prompt: none, effects: [] });
     expect(press(r.prompt, applying, "y").effects).toEqual([
       { kind: "abort", reason: "update cancelled by the operator" },
     ]);
     r = press(none, applying, { input: "c", ctrl: true }, { input: "c", ctrl: true });
-    expect(r.effects).toEqual([
-      { kind: "abort", reason: "interrupted (Ctrl-C twice during an update)" },
-    ]);
+    expect(r.effects).toEqual([{ kind: "abort", reason: "interrupted (Ctrl-C twice)" }]);
   });
 
-  it("q when nothing is being applied quits at once", () => {
+  it("q while gates run asks too (the question stays if the step moves on); waiting for a decision it quits at once", () => {
     const verifying: Screen = { current: "a", steps: [step("a", 1, "verifying")] };
-    expect(press(none, verifying, "q").effects).toEqual([
+    const r = press(none, verifying, "q");
+    expect(r).toEqual({ prompt: { kind: "quit" }, effects: [] });
+    expect(press(r.prompt, verifying, "y").effects).toEqual([
+      { kind: "abort", reason: "quit by the operator" },
+    ]);
+    const waiting: Screen = {
+      current: "a",
+      steps: [step("a", 1, "awaiting-confirmation")],
+      awaiting: { step: "a", kind: "confirm", options: ["confirm", "stop"] },
+    };
+    expect(press(none, waiting, "q").effects).toEqual([
       { kind: "abort", reason: "quit by the operator" },
     ]);
   });
