@@ -27,7 +27,8 @@ export const StatusLine = memo(function StatusLine({
   );
   if (prompt.kind === "typed")
     return line(
-      `${prompt.error ? `${prompt.error} · ` : ""}${prompt.reason}: type ${prompt.confirmWith} and Enter to apply, Esc to go back › ${prompt.typed}_`,
+      // What to type first: a narrow terminal cuts the end of the line, never the instruction.
+      `Type ${prompt.confirmWith} and Enter to apply (Esc: back) › ${prompt.typed}_ ${prompt.error ? `${prompt.error} · ` : ""}${prompt.reason}`,
       "red",
       true,
     );

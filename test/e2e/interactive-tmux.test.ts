@@ -166,7 +166,7 @@ describe.each(SIZES)("interactive rehearsal in tmux at %i×%i", (cols, rows) => 
       );
       if (next.includes("Enter to apply")) {
         typedConfirmations++;
-        expect(next).toMatch(new RegExp(`type ${n} and Enter to apply`));
+        expect(next).toMatch(new RegExp(`Type ${n} and Enter to apply`));
         keep(`destructive-step${n}-${cols}x${rows}`, next);
         s.type(String(n));
         s.keys("Enter");
