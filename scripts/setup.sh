@@ -33,5 +33,5 @@ bash scripts/setup-toolchain.sh
 npm run --silent build
 # The project's own bin next to its dependencies, so `npx eks-runbook` always runs this
 # checkout's build (npx would otherwise cache a copy of the package made before a build).
-ln -sf ../../dist/cli.js node_modules/.bin/eks-runbook
+ln -sf ../../bin/eks-runbook node_modules/.bin/eks-runbook
 echo "✔ setup done in $((SECONDS - start))s" >&2

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { InputError } from "../engine/errors.js";
 import { escapeControl } from "../engine/safe-text.js";
+import { MIN_COLUMNS, MIN_ROWS } from "../ui/layout.js";
 
 export type Target = "aws" | "local";
 
@@ -23,17 +24,28 @@ export function parseTarget(v: string): Target {
   );
 }
 
-/** Decided once, at the entry: who draws and whether anyone can answer a prompt. */
+/**
+ * Decided once, at the entry: who draws and whether anyone can answer a prompt. A terminal
+ * smaller than the screen's minimum gets plain lines, and a notice saying why.
+ */
 export function chooseRenderer(
   o: { json: boolean },
-  env = process.env,
-  stdout = process.stdout,
-  stdin = process.stdin,
-) {
+  env: NodeJS.ProcessEnv = process.env,
+  stdout: { isTTY?: boolean; columns?: number; rows?: number } = process.stdout,
+  stdin: { isTTY?: boolean } = process.stdin,
+): { mode: "json" | "plain" | "ink"; canPrompt: boolean; notice?: string } {
   const tty = Boolean(stdout.isTTY) && !env.CI;
-  const mode: "json" | "plain" | "ink" = o.json ? "json" : tty ? "ink" : "plain";
-  const canPrompt = mode === "ink" && Boolean(stdin.isTTY);
-  return { mode, canPrompt };
+  if (o.json) return { mode: "json", canPrompt: false };
+  if (!tty) return { mode: "plain", canPrompt: false };
+  const { columns = 0, rows = 0 } = stdout;
+  if (columns > 0 && rows > 0 && (columns < MIN_COLUMNS || rows < MIN_ROWS)) {
+    return {
+      mode: "plain",
+      canPrompt: false,
+      notice: `The terminal is ${columns}×${rows}; the interactive screen needs at least ${MIN_COLUMNS}×${MIN_ROWS}, so the run prints plain lines (and cannot ask for confirmations: enlarge the terminal, or pass --yes or --dry-run).`,
+    };
+  }
+  return { mode: "ink", canPrompt: Boolean(stdin.isTTY) };
 }
 
 /**

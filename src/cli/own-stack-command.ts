@@ -8,10 +8,12 @@ import type { OwnStackContext } from "../migrations/own-stack/context.js";
 import { loadPlan } from "../migrations/own-stack/plan-file.js";
 import type { OwnStackRun } from "../migrations/own-stack/run-context.js";
 import { ownStackSteps } from "../migrations/own-stack/steps.js";
-import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
+import { createJsonRenderer } from "../render/json-renderer.js";
+import { createPlainRenderer } from "../render/plain-renderer.js";
 import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget } from "./options.js";
 import { parseOverrides, parseToStep } from "./run-command.js";
+import { invocationRunId } from "./run-id.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 
 // `eks-runbook --plan my-migration.yaml`: the same engine, journal, screen, JSON events and
@@ -52,7 +54,8 @@ export async function ownStackCommand(raw: Record<string, unknown>): Promise<num
   const early = (e: EngineEvent) => {
     for (const l of listeners) l(e);
   };
-  if (renderer.mode === "json") listeners.push(createJsonRenderer(out));
+  const runId = invocationRunId();
+  if (renderer.mode === "json") listeners.push(createJsonRenderer(out, runId));
   if (renderer.mode === "plain") listeners.push(createPlainRenderer(out));
 
   let engine: Engine<OwnStackContext, ProjectSpec> | undefined;
@@ -91,6 +94,7 @@ export async function ownStackCommand(raw: Record<string, unknown>): Promise<num
   }
 
   engine = new Engine({
+    runId,
     steps,
     ctx: run.ctx,
     infra: run.infra,

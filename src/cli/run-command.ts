@@ -9,10 +9,12 @@ import type { RunbookConfig } from "../migrations/eks-nodegroups/config.js";
 import type { EksContext } from "../migrations/eks-nodegroups/context.js";
 import type { EksRun } from "../migrations/eks-nodegroups/run-context.js";
 import type { EksStep } from "../migrations/eks-nodegroups/steps.js";
-import { createJsonRenderer, createPlainRenderer } from "../render/plain-renderer.js";
+import { createJsonRenderer } from "../render/json-renderer.js";
+import { createPlainRenderer } from "../render/plain-renderer.js";
 import type { RunTarget } from "../targets/target.js";
 import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget, type RunOptions } from "./options.js";
+import { invocationRunId } from "./run-id.js";
 import { takeStackLock } from "./stack-lock.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 import { targetRequest } from "./target-request.js";
@@ -92,6 +94,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     overrideGates: [],
   };
   const renderer = chooseRenderer(opts);
+  if (renderer.notice) process.stderr.write(`${renderer.notice}\n`);
   // zod, yaml and pino are most of start-up: with the screen they load after its first
   // frame; without it the config is checked first.
   let plan: RunPlan | undefined =
@@ -108,7 +111,8 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   const early = (e: EngineEvent) => {
     for (const l of listeners) l(e);
   };
-  if (renderer.mode === "json") listeners.push(createJsonRenderer(out));
+  const runId = invocationRunId();
+  if (renderer.mode === "json") listeners.push(createJsonRenderer(out, runId));
   if (renderer.mode === "plain") listeners.push(createPlainRenderer(out));
 
   // The screen comes up first, so preflight and sandbox start-up are visible while they
@@ -181,6 +185,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   const t = target;
 
   engine = new Engine({
+    runId,
     steps,
     ctx: run.ctx,
     infra: t.infra,

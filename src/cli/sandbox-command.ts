@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import type { ComponentCheck } from "../sandbox/doctor.js";
 import type { SandboxInfo } from "../sandbox/sandbox.js";
+import { sandboxName } from "../targets/local.js";
 import { strictUsage } from "./options.js";
 
 // `eks-runbook sandbox up|down|status|doctor`: the local target's cluster from the command
@@ -73,7 +74,11 @@ export function sandboxCommand(): Command {
   const sandbox = strictUsage(new Command("sandbox")).description(
     "the local target's cluster: real control plane (kwok nodes), moto, sandbox agent",
   );
-  const name = new Option("--name <name>", "sandbox name").default("eks-runbook");
+  // The same sandbox a run uses: $EKS_RUNBOOK_SANDBOX, else "eks-runbook".
+  const name = new Option(
+    "--name <name>",
+    "sandbox name (default: $EKS_RUNBOOK_SANDBOX, else eks-runbook)",
+  ).default(sandboxName(), sandboxName());
 
   sandbox
     .command("up")

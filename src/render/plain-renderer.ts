@@ -85,8 +85,3 @@ export function createPlainRenderer(write: (line: string) => void): (e: EngineEv
     }
   };
 }
-
-/** `--json`: every event as one JSON object per line on stdout. */
-export function createJsonRenderer(write: (line: string) => void): (e: EngineEvent) => void {
-  return (e) => write(JSON.stringify(e));
-}

@@ -1,18 +1,31 @@
-import { Box, Static, Text, useStdout } from "ink";
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { Box, Text, useWindowSize } from "ink";
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import type { EngineActions } from "../engine/events.js";
-import { KeyHints } from "./key-hints.js";
+import { filterLines, logLines, stepDetailLines } from "./detail-lines.js";
+import { DetailPane } from "./detail-pane.js";
+import { computeLayout, MIN_COLUMNS, MIN_ROWS } from "./layout.js";
+import type { Prompt } from "./prompt-state.js";
 import type { ScreenStore } from "./screen-store.js";
-import { formatDuration, isTerminal, type StepView } from "./state.js";
-import { StepDetail } from "./step-detail.js";
+import {
+  initialScroll,
+  reduceScroll,
+  type ScrollAction,
+  type ScrollState,
+  visibleRange,
+} from "./scroll-state.js";
+import { formatDuration } from "./state.js";
+import { KeyHints, StatusLine } from "./status-line.js";
 import { StepList } from "./step-list.js";
-import { TrafficPane } from "./traffic-pane.js";
-import { useRunbookKeys } from "./use-runbook-keys.js";
+import { TrafficPane, TrafficStrip } from "./traffic-pane.js";
+import { useScreenKeys } from "./use-screen-keys.js";
+import { truncate, wrapText } from "./wrap.js";
 
 export interface AppProps {
   store: ScreenStore;
   actions: EngineActions;
   interactive: boolean;
+  /** Fixed terminal size (tests); otherwise the terminal's, re-laid out on resize. */
+  size?: { columns: number; rows: number };
 }
 
 function useClock(ms: number, active: boolean): number {
@@ -25,89 +38,144 @@ function useClock(ms: number, active: boolean): number {
   return t;
 }
 
-function finishedLine(s: StepView): string {
-  const took =
-    s.startedAt !== undefined && s.endedAt !== undefined
-      ? ` ${formatDuration(s.endedAt - s.startedAt)}`
-      : "";
-  const gates = Object.values(s.gates);
-  const passed = gates.filter((g) => g.settled).length;
-  const gateText = gates.length ? ` · gates ${passed}/${gates.length}` : "";
-  const icon = s.status === "done" ? "✔" : s.status === "failed" ? "✘" : "↺";
-  return `${icon} ${s.index} ${s.title}${took}${gateText}${s.reason ? ` · ${s.reason}` : ""}`;
-}
+const NO_PROMPT: Prompt = { kind: "none" };
 
-export function App({ store, actions, interactive }: AppProps) {
+export function App({ store, actions, interactive, size }: AppProps) {
   const state = useSyncExternalStore(store.subscribe, store.getSnapshot);
-  const [details, setDetails] = useState(false);
+  const win = useWindowSize();
+  const columns = size?.columns ?? win.columns;
+  const rows = size?.rows ?? win.rows;
+  const layout = computeLayout(columns, rows, state.steps.length || 9);
   const now = useClock(1000, !state.summary);
-  // One column of slack: a glyph the terminal draws wider than Ink measures must not wrap
-  // a line, or Ink's redraw leaves stale copies of the frame behind.
-  const { stdout } = useStdout();
-  const width = Math.max(60, ((stdout as NodeJS.WriteStream).columns ?? 100) - 1);
-  useRunbookKeys(state, actions, {
+  const [prompt, setPrompt] = useState<Prompt>(NO_PROMPT);
+  const [view, setView] = useState<"step" | "log">("step");
+  const [scroll, setScroll] = useState<ScrollState>(initialScroll());
+
+  const current = state.steps.find((s) => s.id === state.current);
+  const detailWidth = layout.kind === "too-small" ? layout.width : layout.detailWidth;
+  const viewportRows = layout.kind === "too-small" ? 0 : layout.viewportRows;
+  const lines = useMemo(() => {
+    const all =
+      view === "log"
+        ? logLines(state.log, detailWidth)
+        : current
+          ? stepDetailLines(current, state.awaiting, detailWidth)
+          : [];
+    return filterLines(all, scroll.filter);
+  }, [view, state.log, state.awaiting, current, detailWidth, scroll.filter]);
+
+  // A new step or view starts at its top (the log at its end).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset only when these change
+  useEffect(() => setScroll(initialScroll(view === "log")), [state.current, view]);
+  // A typed confirmation for a question the engine no longer asks goes, and so does the quit
+  // question once the run ended.
+  useEffect(() => {
+    if (prompt.kind === "typed" && state.awaiting?.step !== prompt.step) setPrompt(NO_PROMPT);
+    if (prompt.kind === "quit" && state.summary) setPrompt(NO_PROMPT);
+  }, [prompt, state.awaiting, state.summary]);
+
+  const scrollBy = useCallback(
+    (a: ScrollAction) =>
+      setScroll((s) => reduceScroll(s, a, { total: lines.length, height: viewportRows })),
+    [lines.length, viewportRows],
+  );
+  useScreenKeys(state, actions, {
     isActive: interactive,
-    toggleDetails: () => setDetails((d) => !d),
+    prompt,
+    setPrompt,
+    scroll,
+    scrollBy,
+    toggleLog: () => setView((v) => (v === "log" ? "step" : "log")),
   });
 
-  const finished = state.steps.filter((s) => isTerminal(s.status) && s.id !== state.current);
-  const current = state.steps.find((s) => s.id === state.current);
   const run = state.run;
-  const awaiting = state.awaiting?.step === current?.id ? state.awaiting : undefined;
+  if (layout.kind === "too-small") {
+    const msg = `The terminal is ${columns}×${rows}; the runbook's screen needs at least ${MIN_COLUMNS}×${MIN_ROWS}. Enlarge the window (the run continues; q quits).`;
+    const status = current ? `step ${current.index} ${current.title}: ${current.status}` : "";
+    return (
+      <Box flexDirection="column" width={layout.width} height={layout.height} overflow="hidden">
+        {[...wrapText(msg, layout.width), status].slice(0, Math.max(1, rows)).map((l, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: static message lines
+          <Text key={i} wrap="truncate" color="yellow">
+            {l || " "}
+          </Text>
+        ))}
+      </Box>
+    );
+  }
+
+  const range = visibleRange(scroll, lines.length, viewportRows);
+  const position =
+    lines.length > viewportRows
+      ? `${range.start + 1}–${range.end} of ${lines.length}${range.below > 0 ? " ↓" : ""}`
+      : "";
+  const title =
+    view === "log"
+      ? "Run log (this run's events, oldest first)"
+      : current
+        ? `${current.index}/${state.steps.length} ${current.title} (${current.status})`
+        : run
+          ? "Starting…"
+          : "Preparing the target…";
+  const detail = (
+    <DetailPane
+      title={title}
+      position={position}
+      lines={lines.slice(range.start, range.end)}
+      width={detailWidth}
+      bordered={layout.kind === "wide"}
+    />
+  );
+  const elapsed = `elapsed ${formatDuration(now - state.startedAt)} `;
+  const header = ` eks-runbook · stack ${run?.stack ?? "…"} · ${run?.target ?? "…"}${run?.dryRun ? " · dry run" : ""}`;
 
   return (
-    <Box flexDirection="column" width={width}>
-      <Static items={finished}>
-        {(s) => (
-          <Text key={s.id} color={s.status === "done" ? "green" : "red"}>
-            {finishedLine(s)}
-          </Text>
-        )}
-      </Static>
-      <Box justifyContent="space-between">
-        <Text bold>
-          {" "}
-          eks-runbook · stack {run?.stack ?? "…"} · {run?.target ?? "…"}
-          {run?.dryRun ? " · dry run" : ""}
+    <Box flexDirection="column" width={layout.width} height={layout.height} overflow="hidden">
+      <Box justifyContent="space-between" height={1}>
+        <Text bold wrap="truncate">
+          {truncate(header, layout.width - elapsed.length - 1)}
         </Text>
-        <Text>elapsed {formatDuration(now - state.startedAt)} </Text>
+        <Text>{elapsed}</Text>
       </Box>
-      {run?.resumeFrom ? (
-        <Text color="yellow">
-          {" "}
-          resuming at step {run.resumeFrom.index}: {run.resumeFrom.reason}
-        </Text>
-      ) : null}
-      <Box>
-        <StepList steps={state.steps} now={now} />
-        <StepDetail
-          step={current}
-          total={state.steps.length}
-          details={details}
-          awaitingKind={awaiting?.kind}
-        />
-        <TrafficPane traffic={state.traffic} />
-      </Box>
-      {state.diagnostics.map((d, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: an append-only tail of log lines; equal lines may repeat
-        <Text key={`${i}-${d}`} color="yellow" wrap="truncate">
-          {d}
-        </Text>
-      ))}
-      {state.summary ? (
-        <Text
-          bold
-          color={
-            state.summary.result === "completed" || state.summary.result === "dry-run"
-              ? "green"
-              : "red"
-          }
-        >
-          {` ${state.summary.result}: ${state.summary.stepsDone} steps done, ${state.summary.requests.total.toLocaleString("en-US")} requests, ${state.summary.requests.failed} failed${state.summary.report ? ` · report ${state.summary.report}` : ""}`}
-        </Text>
+      {layout.kind === "wide" ? (
+        <Box height={layout.bodyRows} overflow="hidden">
+          <StepList
+            steps={state.steps}
+            current={state.current}
+            now={now}
+            width={layout.stepsWidth}
+            rows={layout.stepRows}
+            title={true}
+          />
+          {detail}
+          <TrafficPane traffic={state.traffic} width={layout.trafficWidth} rows={layout.bodyRows} />
+        </Box>
       ) : (
-        <KeyHints options={awaiting?.options ?? []} kind={awaiting?.kind} />
+        <Box flexDirection="column" height={layout.bodyRows} overflow="hidden">
+          <TrafficStrip traffic={state.traffic} width={layout.width} />
+          <StepList
+            steps={state.steps}
+            current={state.current}
+            now={now}
+            width={layout.width}
+            rows={layout.stepRows}
+            title={false}
+          />
+          {detail}
+        </Box>
       )}
+      <Box height={1}>
+        <StatusLine state={state} prompt={prompt} scroll={scroll} width={layout.width} />
+      </Box>
+      <Box height={1}>
+        <KeyHints
+          state={state}
+          prompt={prompt}
+          view={view}
+          filter={scroll.filter}
+          width={layout.width}
+        />
+      </Box>
     </Box>
   );
 }

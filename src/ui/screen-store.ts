@@ -1,5 +1,6 @@
 import type { EngineEvent } from "../engine/events.js";
-import { initialState, reduce, type ScreenState } from "./state.js";
+import { createPlainRenderer } from "../render/plain-renderer.js";
+import { appendLog, initialState, reduce, type ScreenState } from "./state.js";
 
 // Holds the screen state and tells React about it at most `maxPerSecond` times a second:
 // events may arrive in bursts (apply progress, gate updates, traffic), renders must not.
@@ -19,6 +20,9 @@ export function createScreenStore(maxPerSecond = 10, now: () => number = Date.no
   let timer: NodeJS.Timeout | undefined;
   let lastPublish = 0;
   const interval = 1000 / maxPerSecond;
+  // The log view shows the run's events as the plain renderer words them.
+  let pending: string[] = [];
+  const plain = createPlainRenderer((line) => pending.push(line));
 
   const publish = () => {
     timer = undefined;
@@ -31,6 +35,11 @@ export function createScreenStore(maxPerSecond = 10, now: () => number = Date.no
   return {
     dispatch(e) {
       state = reduce(state, e, now());
+      plain(e);
+      if (pending.length) {
+        state = appendLog(state, pending);
+        pending = [];
+      }
       if (timer) return;
       const wait = Math.max(0, interval - (now() - lastPublish));
       timer = setTimeout(publish, wait);

@@ -1,4 +1,10 @@
-import type { Decision, EngineEvent, GateEvent, PreviewEvent, RunEvent } from "../engine/events.js";
+import type {
+  AwaitingEvent,
+  EngineEvent,
+  GateEvent,
+  PreviewEvent,
+  RunEvent,
+} from "../engine/events.js";
 import type { StepStatus } from "../engine/step.js";
 
 // The screen's state as a pure reducer over engine events: testable without a terminal,
@@ -16,7 +22,16 @@ export interface StepView {
   preview?: PreviewEvent;
   progress?: { done: number; total: number; current?: string; message?: string };
   gates: Record<string, GateEvent>;
+  /** Each change of a gate's verdict (waiting → holding → passed), oldest first. */
+  gateHistory: GateTransition[];
   messages: string[];
+}
+
+export interface GateTransition {
+  at: string;
+  gate: string;
+  verdict: "waiting" | "holding" | "passed";
+  reason: string;
 }
 
 export interface TrafficView {
@@ -40,14 +55,25 @@ export interface ScreenState {
   startedAt: number;
   steps: StepView[];
   current?: string;
-  awaiting?: { step: string; kind: "confirm" | "failure"; options: Decision[] };
+  awaiting?: Pick<AwaitingEvent, "step" | "kind" | "options" | "destructive" | "reason">;
   traffic: TrafficView;
   summary?: Extract<EngineEvent, { type: "summary" }>;
   diagnostics: string[];
+  /** The tail of this run's event log (the plain renderer's lines), oldest first. */
+  log: string[];
+}
+
+const LOG_LINES = 1000;
+
+/** Appends lines to the event log tail (kept outside `reduce`: the lines come from a renderer). */
+export function appendLog(s: ScreenState, lines: string[]): ScreenState {
+  if (lines.length === 0) return s;
+  return { ...s, log: [...s.log, ...lines].slice(-LOG_LINES) };
 }
 
 const SAMPLE_HISTORY = 60;
-const MESSAGES_PER_STEP = 5;
+const MESSAGES_PER_STEP = 50;
+const GATE_HISTORY_PER_STEP = 200;
 
 export function initialState(now = Date.now()): ScreenState {
   return {
@@ -60,6 +86,7 @@ export function initialState(now = Date.now()): ScreenState {
       step: { requests: 0, ok: 0, failed: 0 },
     },
     diagnostics: [],
+    log: [],
   };
 }
 
@@ -74,7 +101,7 @@ export function reduce(s: ScreenState, e: EngineEvent, now = Date.now()): Screen
       return {
         ...s,
         run,
-        steps: steps.map((st) => ({ ...st, gates: {}, messages: [] })),
+        steps: steps.map((st) => ({ ...st, gates: {}, gateHistory: [], messages: [] })),
       };
     }
     case "step": {
@@ -112,9 +139,30 @@ export function reduce(s: ScreenState, e: EngineEvent, now = Date.now()): Screen
         },
       }));
     case "gate":
-      return updateStep(s, e.step, (v) => ({ ...v, gates: { ...v.gates, [e.gate]: e } }));
+      return updateStep(s, e.step, (v) => {
+        const verdict = e.settled ? "passed" : e.passed ? "holding" : "waiting";
+        const prev = v.gates[e.gate];
+        const prevVerdict = prev && (prev.settled ? "passed" : prev.passed ? "holding" : "waiting");
+        const gateHistory =
+          prevVerdict === verdict
+            ? v.gateHistory
+            : [
+                ...v.gateHistory,
+                { at: e.at, gate: e.gate, verdict, reason: e.reason } as const,
+              ].slice(-GATE_HISTORY_PER_STEP);
+        return { ...v, gates: { ...v.gates, [e.gate]: e }, gateHistory };
+      });
     case "awaiting":
-      return { ...s, awaiting: { step: e.step, kind: e.kind, options: e.options } };
+      return {
+        ...s,
+        awaiting: {
+          step: e.step,
+          kind: e.kind,
+          options: e.options,
+          ...(e.destructive ? { destructive: e.destructive } : {}),
+          ...(e.reason !== undefined ? { reason: e.reason } : {}),
+        },
+      };
     case "diagnostic": {
       const line = `${e.severity === "info" ? "" : `${e.severity}: `}${e.message}`;
       if (e.step) {

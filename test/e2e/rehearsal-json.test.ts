@@ -3,10 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineEvent } from "../../src/engine/events.js";
 import { sandboxDown, sandboxStatus } from "../../src/sandbox/sandbox.js";
-import { runCli } from "../helpers/cli.js";
+import { repoRoot, runCli } from "../helpers/cli.js";
 import { CliProcess } from "../helpers/cli-process.js";
 import { uniqueName } from "../helpers/sandbox.js";
 
@@ -50,6 +51,28 @@ async function clusterFacts() {
     namespaces: (await core.listNamespace()).items.map((n) => n.metadata?.name),
     asgs: groups.map((g) => g.AutoScalingGroupName),
   };
+}
+
+// The published schema (docs/events.schema.json) validates every line of every run.
+const validateEvent = new Ajv({ strict: false }).compile(
+  JSON.parse(readFileSync(join(repoRoot, "docs", "events.schema.json"), "utf8")),
+);
+let runIdSeen: string | undefined;
+function expectSchema(events: EngineEvent[]) {
+  const ids = new Set<string>();
+  for (const e of events) {
+    expect(validateEvent(e), `${JSON.stringify(e)}\n${JSON.stringify(validateEvent.errors)}`).toBe(
+      true,
+    );
+    const stamped = e as EngineEvent & { schemaVersion?: number; runId?: string };
+    expect(stamped).toMatchObject({ schemaVersion: 1, at: expect.any(String) });
+    ids.add(String(stamped.runId));
+  }
+  // One run id per invocation, on every line, and it is the run event's own.
+  expect(ids.size).toBe(1);
+  const run = events.find((e) => e.type === "run");
+  if (run) expect(ids.has(run.runId)).toBe(true);
+  runIdSeen = [...ids][0];
 }
 
 /** Every event has the fields DESIGN.md promises users' CI. */
@@ -127,6 +150,18 @@ function expectLockTakenOver(p: { events: EngineEvent[] }): void {
 }
 
 describe("local rehearsal through the real binary (--json)", () => {
+  it("an error before the run starts is an error event on stdout", () => {
+    const r = runCli(["--json", "--yes", "--stack", "1 bad"], { env });
+    expect(r.code).toBe(2);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as EngineEvent);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ type: "error", exitCode: 2, hint: expect.any(String) });
+    expectSchema(lines);
+  });
+
   beforeAll(() => {
     const r = runCli(["sandbox", "doctor"]);
     if (r.code !== 0) throw new Error(`toolchain incomplete: run \`npm run setup\`\n${r.stdout}`);
@@ -147,6 +182,7 @@ describe("local rehearsal through the real binary (--json)", () => {
     expect(drain.action?.summary).toBeTruthy();
     expect(p.events.at(-1)).toMatchObject({ type: "summary", result: "dry-run" });
     for (const e of p.events) expectDesignShape(e);
+    expectSchema(p.events);
     // Nothing was created: no journal, no nodes, no workload, no Auto Scaling groups.
     expect(existsSync(join(home, "dev", "journal.jsonl"))).toBe(false);
     const facts = await clusterFacts();
@@ -162,6 +198,7 @@ describe("local rehearsal through the real binary (--json)", () => {
     const { code } = await p.exited;
     expect(code).toBe(130);
     expect(p.events.at(-1)).toMatchObject({ type: "summary", result: "aborted" });
+    expectSchema(p.events);
     const status = runCli(["status", "--stack", "dev", "--json"], { env });
     expect(JSON.parse(status.stdout)).toMatchObject({ next: "provision" });
   });
@@ -202,6 +239,8 @@ describe("local rehearsal through the real binary (--json)", () => {
       `${p.stderr.slice(-20).join("\n")}\n${JSON.stringify(p.events.filter((e) => e.type === "step").slice(-3))}`,
     ).toBe(0);
     for (const e of p.events) expectDesignShape(e);
+    expectSchema(p.events);
+    expect(runIdSeen).toBeTruthy();
     expect(p.nonJson).toEqual([]);
     const summary = p.events.at(-1) as Extract<EngineEvent, { type: "summary" }>;
     expect(summary).toMatchObject({

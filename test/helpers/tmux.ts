@@ -37,11 +37,50 @@ export class TmuxSession {
     return execFileSync("tmux", ["capture-pane", "-p", "-t", this.name], { encoding: "utf8" });
   }
 
+  /** Sends text literally (no key-name lookup), e.g. a filter or a typed confirmation. */
+  type(text: string): void {
+    execFileSync("tmux", ["send-keys", "-t", this.name, "-l", text]);
+  }
+
   /** Everything the pane printed, including what scrolled away. */
   history(): string {
     return execFileSync("tmux", ["capture-pane", "-p", "-S", "-3000", "-t", this.name], {
       encoding: "utf8",
     });
+  }
+
+  /** Lines the pane has pushed into its scrollback (0 while a program owns the alternate screen). */
+  historySize(): number {
+    return Number(
+      execFileSync("tmux", ["display-message", "-p", "-t", this.name, "#{history_size}"], {
+        encoding: "utf8",
+      }).trim(),
+    );
+  }
+
+  /** The pane's size as tmux sees it (columns, rows). */
+  size(): { columns: number; rows: number } {
+    const [c, r] = execFileSync(
+      "tmux",
+      ["display-message", "-p", "-t", this.name, "#{pane_width} #{pane_height}"],
+      { encoding: "utf8" },
+    )
+      .trim()
+      .split(" ")
+      .map(Number);
+    return { columns: c ?? 0, rows: r ?? 0 };
+  }
+
+  resize(width: number, height: number): void {
+    execFileSync("tmux", [
+      "resize-window",
+      "-t",
+      this.name,
+      "-x",
+      String(width),
+      "-y",
+      String(height),
+    ]);
   }
 
   keys(...keys: string[]): void {

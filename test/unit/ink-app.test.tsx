@@ -24,7 +24,7 @@ const runEvent: EngineEvent = {
   at,
 };
 
-function harness() {
+function harness(size = { columns: 160, rows: 48 }) {
   const store = createScreenStore(1000);
   const decisions: [string, Decision][] = [];
   const aborts: string[] = [];
@@ -32,7 +32,7 @@ function harness() {
     decide: (s, d) => decisions.push([s, d]),
     abort: (r) => aborts.push(r ?? ""),
   };
-  const ui = render(<App store={store} actions={actions} interactive={true} />);
+  const ui = render(<App store={store} actions={actions} interactive={true} size={size} />);
   const send = (...events: EngineEvent[]) => {
     for (const e of events) store.dispatch(e);
     store.flush();
@@ -127,6 +127,8 @@ describe("Ink app", () => {
     await frameWith(ui, "[r] retry gates");
     ui.stdin.write("b");
     expect(decisions.at(-1)).toEqual(["migrate-nginx", "rollback"]);
+    ui.stdin.write("s");
+    expect(decisions.at(-1)).toEqual(["migrate-nginx", "stop"]);
     ui.stdin.write("q");
     expect(aborts).toEqual(["quit by the operator"]);
     ui.unmount();
