@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -440,13 +440,17 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
     const dir = await mkdtemp(join(tmpdir(), "eks-runbook-dry-run-"));
     try {
       const o = this.opts;
+      // A throwaway passphrase, in a file: the local CLI runs with an allow-listed
+      // environment that carries PULUMI_CONFIG_PASSPHRASE_FILE, never the passphrase itself.
+      const passphraseFile = join(dir, "passphrase");
+      await writeFile(passphraseFile, randomBytes(16).toString("hex"), { mode: 0o600 });
       const envVars: Record<string, string> = {
         ...o.env,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_BACKEND_URL: `file://${join(dir, "backend")}`,
-        PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+        PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile,
       };
-      delete envVars.PULUMI_CONFIG_PASSPHRASE_FILE;
+      delete envVars.PULUMI_CONFIG_PASSPHRASE;
       await mkdir(join(dir, "backend"), { mode: 0o700 });
       await mkdir(join(dir, "workspace"), { mode: 0o700 });
       await o.prepare?.();

@@ -129,6 +129,8 @@ const gate = z.object({
   settled: z.boolean(),
   reason: z.string(),
   warnings: z.array(z.string()).optional(),
+  /** False until the gate's probe reported its first verdict. */
+  observed: z.boolean().optional(),
 });
 
 const diagnostic = z.object({

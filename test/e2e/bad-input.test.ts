@@ -280,14 +280,15 @@ const rows: Row[] = [
   },
   {
     name: "kubelet newer than control plane",
-    args: cfg("kubelet.yaml", 'groups:\n  new:\n    kubeletVersion: "1.34"\n'),
-    field: /groups\.new\.kubeletVersion: kubelet 1\.34 is newer/,
+    // --target aws: the control plane defaults to 1.35 there
+    args: cfg("kubelet.yaml", 'groups:\n  new:\n    kubeletVersion: "1.36"\n'),
+    field: /groups\.new\.kubeletVersion: kubelet 1\.36 is newer/,
   },
   // ── flags and subcommands ──────────────────────────────────────────────────────────
   {
     name: "--target gcp",
     args: () => ["--target", "gcp"],
-    field: /option '--target <target>' argument 'gcp' is invalid/,
+    field: /option '(-t, )?--target <target>' argument 'gcp' is invalid/,
   },
   {
     name: "--stack with an escape sequence",
@@ -332,8 +333,13 @@ const rows: Row[] = [
   },
   {
     name: "report unknown flag",
+    args: () => ["report", "--formt", "md"],
+    field: /unknown option '--formt'/,
+  },
+  {
+    name: "report format that does not exist",
     args: () => ["report", "--format", "pdf"],
-    field: /unknown option '--format'/,
+    field: /--format "pdf": not a report format/,
   },
   {
     name: "destroy with the wrong typed name",
@@ -473,7 +479,8 @@ describe("bad input through the real binary: exit 2, field named, no trace, no s
     chmodSync(join(h.state, "dev"), 0o777);
     writeFileSync(join(h.state, "dev", "journal.jsonl"), `${T("provision")}\n`);
     const r = runCli(["--yes", "--target", "aws"], { env: h.env });
-    expect(r.stderr).toMatch(
+    // A warning of the run: on stdout (the plain renderer's diagnostics) or stderr.
+    expect(r.stdout + r.stderr).toMatch(
       /state directory .*dev was writable by others \(mode 777\); tightened it to 0700/,
     );
     expect(statSync(join(h.state, "dev")).mode & 0o777).toBe(0o700);
@@ -482,10 +489,13 @@ describe("bad input through the real binary: exit 2, field named, no trace, no s
 
   it("an early exit after the log opened ends with the message only (no async-log crash)", () => {
     const h = home();
-    // No pulumi on PATH: the run stops in preflight, after the log was opened.
+    // No pulumi on PATH: the run stops in the AWS preflight (exit 2: the operator can fix
+    // it), after the log was opened.
     const r = runCli(["--dry-run", "--target", "aws"], { env: h.env });
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/^error: the pulumi CLI is not on PATH/);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(
+      /^error: AWS preflight failed:\n\s+- pulumi: the Pulumi CLI is missing/,
+    );
     expect(r.stderr).not.toMatch(/sonic boom|^\s+at |^bug:/m);
   });
 
@@ -494,11 +504,13 @@ describe("bad input through the real binary: exit 2, field named, no trace, no s
     mkdirSync(join(h.state, "dev", "run.log"), { recursive: true, mode: 0o700 });
     const r = runCli(["--yes", "--target", "aws"], { env: h.env });
     // The run goes on past the log and stops where it would anyway (no pulumi here).
-    expect(r.code, r.stderr).toBe(1);
+    expect(r.code, r.stderr).toBe(2);
     expect(
       r.stderr.match(/warning: the log .*run\.log cannot be written \(EISDIR\)/g),
     ).toHaveLength(1);
-    expect(r.stderr).toMatch(/error: the pulumi CLI is not on PATH/);
+    expect(r.stderr).toMatch(
+      /error: AWS preflight failed:\n\s+- pulumi: the Pulumi CLI is missing/,
+    );
     expect(r.stderr).not.toMatch(/Unhandled 'error' event|^\s+at |^bug:/m);
   });
 });
