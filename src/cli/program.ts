@@ -11,7 +11,7 @@ const EXAMPLES = `
 Examples:
   $ eks-runbook -t local                       rehearse the whole migration on this machine
   $ eks-runbook -t local -y                    the same, unattended
-  $ eks-runbook -t local -n                    every step's preview (dry run); changes nothing
+  $ eks-runbook --target local --dry-run       every step's preview; changes nothing (-t local -n)
   $ eks-runbook -t local --to-step 4           stop cleanly after step 4 (run again to continue)
   $ eks-runbook -t aws -s prod                 the real thing, step by step
   $ eks-runbook -j -y | jq .type               events for CI, one JSON object per line

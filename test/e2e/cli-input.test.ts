@@ -33,7 +33,7 @@ describe("eks-runbook CLI (no cluster needed)", () => {
   it.each([
     [
       ["--target", "gcp"],
-      /option '--target <target>' argument 'gcp' is invalid. Allowed choices are aws, local/,
+      /option '(-t, )?--target <target>' argument 'gcp' is invalid. Allowed choices are aws, local/,
     ],
     [["--stack", "1bad name"], /--stack "1bad name": a stack name is letters/],
     [
