@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EngineEvent, PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
+import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { InputError, RunbookError } from "../engine/errors.js";
 import type {
@@ -12,8 +12,9 @@ import type {
   PreviewResult,
   RecoveryReport,
 } from "../engine/ports.js";
-import { PreviewCollector, ProgressTracker, toDiagnostic, urnName } from "./engine-events.js";
+import { PreviewCollector, ProgressTracker, urnName } from "./engine-events.js";
 import { type ProjectSpec, programHash, projectSpecSchema } from "./project-spec.js";
+import { boundedPulumiCall, forwardDiagnostic, pendingOperations } from "./pulumi-call.js";
 import { mapPulumiError } from "./pulumi-errors.js";
 import { findStackLocks } from "./stack-files.js";
 
@@ -133,7 +134,7 @@ export class ProjectInfraDriver implements InfraDriver<ProjectSpec> {
               signal: s,
               onEvent: (e) => {
                 collector.add(e);
-                forward(e, errors, opts.onDiagnostic);
+                forwardDiagnostic(e, errors, opts.onDiagnostic);
               },
             }),
           errors,
@@ -187,7 +188,7 @@ export class ProjectInfraDriver implements InfraDriver<ProjectSpec> {
             onEvent: (e) => {
               tracker.add(e);
               applied.add(e);
-              forward(e, errors, opts.onDiagnostic);
+              forwardDiagnostic(e, errors, opts.onDiagnostic);
             },
           }),
         errors,
@@ -259,7 +260,7 @@ export class ProjectInfraDriver implements InfraDriver<ProjectSpec> {
           stack.refresh({
             clearPendingCreates: true,
             signal: s,
-            onEvent: (e) => forward(e, errors, undefined),
+            onEvent: (e) => forwardDiagnostic(e, errors, undefined),
           }),
         errors,
       );
@@ -365,28 +366,21 @@ export class ProjectInfraDriver implements InfraDriver<ProjectSpec> {
     return run;
   }
 
-  private async guard<T>(
+  private guard<T>(
     operation: string,
     signal: AbortSignal,
     timeoutMs: number | undefined,
     fn: (signal: AbortSignal) => Promise<T>,
     errors: string[] = [],
   ): Promise<T> {
-    const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
-    const combined = timeout ? AbortSignal.any([signal, timeout]) : signal;
-    try {
-      combined.throwIfAborted();
-      return await fn(combined);
-    } catch (err) {
-      throw mapPulumiError(err, {
-        target: "your stack",
-        stack: this.o.stack,
-        operation,
-        aborted: signal.aborted,
-        timedOut: timeout?.aborted ?? false,
-        errors,
-      });
-    }
+    return boundedPulumiCall(
+      { target: "your stack", stack: this.o.stack },
+      operation,
+      signal,
+      timeoutMs,
+      errors,
+      fn,
+    );
   }
 
   /** Selects your stack in your project directory; it must exist. */
@@ -431,20 +425,4 @@ function safeJson(raw: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function forward(e: EngineEvent, errors: string[], cb: ((d: Diagnostic) => void) | undefined) {
-  const d = toDiagnostic(e);
-  if (!d) return;
-  if (d.severity === "error") errors.push(d.message);
-  cb?.(d);
-}
-
-function pendingOperations(deployment: unknown): { type: string; urn: string }[] {
-  const ops = (
-    deployment as
-      | { pending_operations?: { type?: string; resource?: { urn?: string } }[] }
-      | undefined
-  )?.pending_operations;
-  return (ops ?? []).map((p) => ({ type: p.type ?? "operation", urn: p.resource?.urn ?? "?" }));
 }

@@ -22,6 +22,7 @@ import type {
 } from "../engine/ports.js";
 import { PreviewCollector, ProgressTracker, toDiagnostic, urnName } from "./engine-events.js";
 import { RECORDED_SPEC_OUTPUT, RETIRED_ASG_OUTPUT } from "./output-names.js";
+import { boundedPulumiCall, pendingOperations } from "./pulumi-call.js";
 import { mapPulumiError } from "./pulumi-errors.js";
 import type { MigrationSpec } from "./spec.js";
 import type { StackLock } from "./stack-files.js";
@@ -523,28 +524,14 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
   }
 
   /** Runs a Pulumi call bounded by the caller's signal and a timeout; maps its failures. */
-  private async guard<T>(
+  private guard<T>(
     operation: string,
     signal: AbortSignal,
     timeoutMs: number | undefined,
     errors: string[],
     fn: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
-    const combined = timeout ? AbortSignal.any([signal, timeout]) : signal;
-    try {
-      combined.throwIfAborted();
-      return await fn(combined);
-    } catch (err) {
-      throw mapPulumiError(err, {
-        target: this.opts.target,
-        stack: this.opts.stack,
-        operation,
-        aborted: signal.aborted,
-        timedOut: timeout?.aborted ?? false,
-        errors,
-      });
-    }
+    return boundedPulumiCall(this.opts, operation, signal, timeoutMs, errors, fn);
   }
 
   private openWorkspace(signal: AbortSignal): Promise<LocalWorkspace> {
@@ -605,20 +592,6 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
       });
     }
   }
-}
-
-interface PendingOperation {
-  type: string;
-  urn: string;
-}
-
-function pendingOperations(deployment: unknown): PendingOperation[] {
-  const ops = (
-    deployment as
-      | { pending_operations?: { type?: string; resource?: { urn?: string } }[] }
-      | undefined
-  )?.pending_operations;
-  return (ops ?? []).map((p) => ({ type: p.type ?? "operation", urn: p.resource?.urn ?? "?" }));
 }
 
 /** Adds the retired groups' ASG names to a program's outputs. */
