@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 
-apt_packages=(nginx libnginx-mod-stream haproxy hey wrk tmux iproute2 procps fonts-dejavu-core)
+apt_packages=(nginx libnginx-mod-stream libnginx-mod-http-lua haproxy hey wrk tmux iproute2 procps fonts-dejavu-core)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PrerequisiteError } from "../engine/errors.js";
 import { which } from "../which.js";
+import { DEBIAN_NGINX_MODULES } from "./dataplane/nginx-config.js";
 import { runCapture } from "./run-capture.js";
 import { pulumiEnv, setupCommand, type ToolchainPaths, toolchain } from "./toolchain.js";
 
@@ -236,11 +237,26 @@ function specs(tc: ToolchainPaths): Spec[] {
           : { ok: false, detail: `reports ${got}, expected v24.x` };
       },
     },
-    systemTool("nginx", ["-v"]),
+    nginxWithLua(),
     systemTool("hey", []),
     systemTool("wrk", ["--version"]),
     systemTool("tmux", ["-V"]),
   ];
+}
+
+/** nginx and the Lua module its ingress pods load (endpoints arrive without a reload). */
+function nginxWithLua(): Spec {
+  const spec = systemTool("nginx", ["-v"]);
+  const lua = join(DEBIAN_NGINX_MODULES, "ngx_http_lua_module.so");
+  return {
+    ...spec,
+    probe: async (signal) => {
+      if (!existsSync(lua)) {
+        return { ok: false, detail: `${lua} missing (Debian package libnginx-mod-http-lua)` };
+      }
+      return spec.probe(signal);
+    },
+  };
 }
 
 /** A Debian tool on PATH: present and starts; its version is whatever it reports. */

@@ -15,7 +15,12 @@ import {
   nginxSettingsFromConfigMap,
   renderNginxConfig,
 } from "../../src/sandbox/dataplane/nginx-config.js";
-import { freeLoopbackPort, PodProcess } from "../../src/sandbox/dataplane/pod-process.js";
+import { renderBackends } from "../../src/sandbox/dataplane/nginx-dynamic-backends.js";
+import {
+  freeLoopbackPort,
+  type NginxRender,
+  PodProcess,
+} from "../../src/sandbox/dataplane/pod-process.js";
 import { sandboxBalancer } from "../../src/sandbox/dataplane/service-timings.js";
 import { ProcessSupervisor } from "../../src/sandbox/dataplane/supervisor.js";
 import { realClock, runTermination } from "../../src/sandbox/dataplane/termination.js";
@@ -49,8 +54,9 @@ function nginxConf(
   s: GracefulShutdown,
   dir: string,
   port: number,
+  adminPort: number,
   keepAliveRequests?: number,
-): string {
+): NginxRender {
   const model = buildIngressModel({
     ingressClass: "nginx",
     ingresses: [
@@ -97,7 +103,7 @@ function nginxConf(
   // The ConfigMap the AWS program deploys, read the way the sandbox reads it.
   const { settings, warnings } = nginxSettingsFromConfigMap(nginxSettings(s), TF);
   expect(warnings).toEqual([]);
-  return renderNginxConfig({
+  const conf = renderNginxConfig({
     model,
     settings: {
       ...settings,
@@ -105,6 +111,7 @@ function nginxConf(
       keepAliveRequests: keepAliveRequests ?? settings.keepAliveRequests,
     },
     listenPort: port,
+    adminPort,
     containerPort: 80,
     dir,
     pidFile: join(dir, "nginx.pid"),
@@ -112,6 +119,7 @@ function nginxConf(
     podName: `apps/${dir}`,
     runAsRoot: process.getuid?.() === 0,
   });
+  return { conf, backends: renderBackends(model) };
 }
 
 async function startNginxPod(sc: Scenario): Promise<PodProcess> {
@@ -129,7 +137,9 @@ async function startNginxPod(sc: Scenario): Promise<PodProcess> {
     echoCommand: [process.execPath, echoScript],
     stateDir: state,
   });
-  await p.start(supervisor, (port) => nginxConf(s, dir, port, sc.keepAliveRequests));
+  await p.start(supervisor, (port, adminPort) =>
+    nginxConf(s, dir, port, adminPort, sc.keepAliveRequests),
+  );
   return p;
 }
 

@@ -14,7 +14,12 @@ import {
   DEFAULT_NGINX_SETTINGS,
   renderNginxConfig,
 } from "../../src/sandbox/dataplane/nginx-config.js";
-import { PodProcess } from "../../src/sandbox/dataplane/pod-process.js";
+import { renderBackends } from "../../src/sandbox/dataplane/nginx-dynamic-backends.js";
+import {
+  type NginxRender,
+  type NginxRenderer,
+  PodProcess,
+} from "../../src/sandbox/dataplane/pod-process.js";
 import { ProcessSupervisor, reapStaleProcesses } from "../../src/sandbox/dataplane/supervisor.js";
 import { isPortFree } from "../../src/sandbox/ports.js";
 import { isAlive } from "../../src/sandbox/processes.js";
@@ -51,7 +56,12 @@ function echoPod(name: string): PodProcess {
   });
 }
 
-function nginxConf(port: number): string {
+/** The config and endpoint lists of an nginx pod (`pod` names its directory). */
+function nginxConf(pod = "nginx-1"): NginxRenderer {
+  return (port, adminPort) => nginxRender(pod, port, adminPort);
+}
+
+function nginxRender(pod: string, port: number, adminPort: number): NginxRender {
   const model = buildIngressModel({
     ingressClass: "nginx",
     ingresses: [
@@ -93,17 +103,19 @@ function nginxConf(port: number): string {
     ],
     map,
   });
-  return renderNginxConfig({
+  const conf = renderNginxConfig({
     model,
     settings: { ...DEFAULT_NGINX_SETTINGS, workerShutdownTimeoutSeconds: 5 },
     listenPort: port,
+    adminPort,
     containerPort: 80,
-    dir: join(state, "pods", "nginx-1"),
-    pidFile: join(state, "pods", "nginx-1", "nginx.pid"),
-    errorLog: join(state, "pods", "nginx-1", "logs", "error.log"),
-    podName: "apps/nginx-1",
+    dir: join(state, "pods", pod),
+    pidFile: join(state, "pods", pod, "nginx.pid"),
+    errorLog: join(state, "pods", pod, "logs", "error.log"),
+    podName: `apps/${pod}`,
     runAsRoot: process.getuid?.() === 0,
   });
+  return { conf, backends: renderBackends(model) };
 }
 
 async function get(url: string): Promise<{ status: number; body: string }> {
@@ -169,7 +181,7 @@ beforeAll(async () => {
     echoCommand: [process.execPath, echoScript],
     stateDir: state,
   });
-  await ingressPod.start(supervisor, nginxConf);
+  await ingressPod.start(supervisor, nginxConf());
   lb = new LoadBalancer({
     dir: join(state, "lb"),
     listenPort: await freePort(),
@@ -240,20 +252,14 @@ describe("data plane processes", () => {
       echoCommand: [process.execPath, echoScript],
       stateDir: state,
     });
-    await second.start(supervisor, (port) =>
-      nginxConf(port).replaceAll(join(state, "pods", "nginx-1"), join(state, "pods", "nginx-2")),
-    );
+    await second.start(supervisor, nginxConf("nginx-2"));
     await lb.setBackends([ingressPod.port, second.port], 200);
     // A third target (an echo server answers 200 too) makes the LB outgrow its 2 slots.
     await lb.setBackends([ingressPod.port, second.port, echoes[1]!.port], 200);
     await lb.setBackends([second.port], 200);
     map.setAccepting(echoes[0]!.processName, false);
-    second.reload(
-      nginxConf(second.port).replaceAll(
-        join(state, "pods", "nginx-1"),
-        join(state, "pods", "nginx-2"),
-      ),
-    );
+    // The endpoint change reaches nginx without a reload, as in ingress-nginx.
+    await second.setBackends(nginxRender("nginx-2", second.port, second.adminPort).backends);
     await new Promise((r) => setTimeout(r, 300));
     echoes[0]!.gracefulStop();
     await echoes[0]!.exited;

@@ -10,6 +10,7 @@ import {
   nginxSettingsFromConfigMap,
   renderNginxConfig,
 } from "../../src/sandbox/dataplane/nginx-config.js";
+import { renderBackends } from "../../src/sandbox/dataplane/nginx-dynamic-backends.js";
 import { deregistrationDelaySeconds } from "../../src/sandbox/dataplane/service-timings.js";
 
 function slice(
@@ -143,6 +144,7 @@ describe("nginx config of an ingress pod", () => {
     model,
     settings: DEFAULT_NGINX_SETTINGS,
     listenPort: 40080,
+    adminPort: 40081,
     containerPort: 80,
     dir: "/state/pods/p1",
     pidFile: "/state/pods/p1/nginx.pid",
@@ -153,33 +155,42 @@ describe("nginx config of an ingress pod", () => {
 
   it("listens on the pod's loopback port with /healthz and a 404 default server", () => {
     expect(conf).toContain("listen 127.0.0.1:40080 default_server backlog=4096;");
-    expect(conf).toContain("location = /healthz { access_log off; return 200; }");
+    // Ready only once the endpoint lists arrived (ingress-nginx waits for its dynamic config).
+    expect(conf).toContain(
+      "location = /healthz { access_log off; content_by_lua_block { eks_lb.healthz() } }",
+    );
     expect(conf).toContain('location / { return 404 "default backend - 404\\n"; }');
     expect(conf).not.toContain("user root;");
   });
 
-  it("proxies host + path like ingress-nginx, with keepalive and next-upstream", () => {
+  it("proxies host + path like ingress-nginx, through the Lua balancer with keepalive", () => {
+    const via = (u: string) =>
+      `set $proxy_upstream_name ${u}; rewrite_by_lua_block { eks_lb.route() } proxy_pass http://upstream_balancer;`;
     expect(conf).toContain("server_name apps.example.com;");
-    expect(conf).toContain(
-      "location = /echoserver { proxy_pass http://upstream_apps_echoserver_http; }",
-    );
-    expect(conf).toContain(
-      "location /echoserver/ { proxy_pass http://upstream_apps_echoserver_http; }",
-    );
-    expect(conf).toContain(
-      "location = /exact { proxy_pass http://upstream_apps_echoserver_http; }",
-    );
+    expect(conf).toContain(`location = /echoserver { ${via("upstream_apps_echoserver_http")} }`);
+    expect(conf).toContain(`location /echoserver/ { ${via("upstream_apps_echoserver_http")} }`);
+    expect(conf).toContain(`location = /exact { ${via("upstream_apps_echoserver_http")} }`);
     expect(conf).not.toContain("location /exact/");
     expect(conf).toMatch(
-      /upstream upstream_apps_echoserver_http \{\n {4}server 127\.0\.0\.1:41001 max_fails=0;\n {4}server 127\.0\.0\.1:41002 max_fails=0;\n {4}keepalive 320;/,
+      /upstream upstream_balancer \{\n {4}server 0\.0\.0\.1;.*\n {4}balancer_by_lua_block \{ eks_lb\.balance\(\) \}\n {4}keepalive 320;/,
     );
+    expect(conf).toContain("load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;");
     expect(conf).toContain("proxy_next_upstream error timeout;");
     expect(conf).toContain('proxy_set_header Connection "";');
     expect(conf).toContain("proxy_set_header X-Forwarded-Port 80;");
     expect(conf).toContain("worker_shutdown_timeout 240s;");
   });
 
-  it("answers 503 for a backend without endpoints, as ingress-nginx does", () => {
+  it("keeps endpoints out of the config: they are sent to the configuration port", () => {
+    expect(conf).not.toContain("41001");
+    expect(conf).toContain("listen 127.0.0.1:40081;");
+    expect(conf).toContain("location = /configuration/backends {");
+    expect(renderBackends(model)).toBe(
+      "upstream_apps_echoserver_http 127.0.0.1:41001 127.0.0.1:41002\n",
+    );
+  });
+
+  it("answers 503 for a missing Service in the config, as ingress-nginx does", () => {
     expect(conf).toContain("location = /down { return 503; }");
     expect(conf).toContain("location /down/ { return 503; }");
   });

@@ -25,7 +25,8 @@ import { sandboxLoadBalancerIngress } from "./lb-url.js";
 import { LoadBalancer } from "./load-balancer.js";
 import type { Log } from "./log.js";
 import { nginxSettingsFromConfigMap, renderNginxConfig } from "./nginx-config.js";
-import { PodProcess } from "./pod-process.js";
+import { renderBackends } from "./nginx-dynamic-backends.js";
+import { type NginxRender, PodProcess } from "./pod-process.js";
 import {
   isPodReady,
   isTerminating,
@@ -41,7 +42,8 @@ import { type Clock, realClock, runTermination } from "./termination.js";
 // The sandbox data plane: real processes for the pods that carry the workload's traffic,
 // driven by the API like a kubelet + kube-proxy + cloud load balancer would be:
 //   Ready NGINX ingress pod  → an nginx master on its own loopback port, configured from the
-//                              Ingresses of class nginx, reloaded when its upstreams change;
+//                              Ingresses of class nginx (reloaded when that config changes),
+//                              its endpoints sent without a reload, as ingress-nginx does;
 //   Ready echoserver pod     → an echo server process on its own loopback port;
 //   LoadBalancer Service     → HAProxy on 127.0.0.1:<lb port>, its targets the Service's
 //                              ready endpoints, published in status.loadBalancer.
@@ -88,6 +90,10 @@ interface PodEntry {
   started: Promise<void>;
   lastPod: V1Pod;
   lastConfig?: string;
+  /** nginx: the endpoint lists it should have, what it last acknowledged, a send in flight. */
+  wantBackends?: string;
+  sentBackends?: string;
+  sending?: boolean;
 }
 
 export interface DataPlanePodStatus {
@@ -351,12 +357,16 @@ export class DataPlane {
     for (const w of model.warnings) this.warnOnce(`ingress:${w}`, w);
     for (const e of this.entries.values()) {
       if (e.role !== "nginx" || e.phase !== "serving") continue;
-      const conf = this.renderNginx(e, e.proc.port);
+      const { conf, backends } = this.renderNginx(e, e.proc.port, e.proc.adminPort);
+      // A reload only when the config changes (Ingresses, ConfigMap); endpoints go over the
+      // configuration port, as ingress-nginx sends them.
       if (conf !== e.lastConfig) {
         e.lastConfig = conf;
         e.proc.reload(conf);
         this.o.log.info({ pod: e.name }, "nginx config changed; reloaded");
       }
+      e.wantBackends = backends;
+      this.sendBackends(e);
     }
 
     // The load balancer follows the ingress Service's ready endpoints.
@@ -381,7 +391,28 @@ export class DataPlane {
     await this.lb.configure(b);
   }
 
-  private renderNginx(e: PodEntry, port: number): string {
+  /** Sends an nginx pod the endpoint lists it should have: one send at a time, the latest. */
+  private sendBackends(e: PodEntry): void {
+    if (e.sending || e.wantBackends === e.sentBackends || e.wantBackends === undefined) return;
+    const body = e.wantBackends;
+    e.sending = true;
+    e.proc.setBackends(body).then(
+      () => {
+        e.sending = false;
+        e.sentBackends = body;
+        this.o.log.info({ pod: e.name }, "nginx endpoints updated");
+        this.sendBackends(e);
+      },
+      (err: unknown) => {
+        e.sending = false;
+        if (e.phase !== "serving") return;
+        this.o.log.warn({ pod: e.name, err: String(err) }, "nginx endpoints not sent; retrying");
+        setTimeout(() => this.sendBackends(e), 200).unref();
+      },
+    );
+  }
+
+  private renderNginx(e: PodEntry, port: number, adminPort: number): NginxRender {
     const inf = this.informers;
     const ns = this.o.namespace;
     const cm = inf?.configMaps.get(WORKLOAD.nginx.name, ns);
@@ -395,10 +426,11 @@ export class DataPlane {
       map: this.map,
     });
     const dir = e.proc.dir;
-    return renderNginxConfig({
+    const conf = renderNginxConfig({
       model,
       settings,
       listenPort: port,
+      adminPort,
       containerPort: e.containerPort,
       dir,
       pidFile: join(dir, "nginx.pid"),
@@ -406,6 +438,7 @@ export class DataPlane {
       podName: `${e.namespace}/${e.name}`,
       runAsRoot: process.getuid?.() === 0,
     });
+    return { conf, backends: renderBackends(model) };
   }
 
   private startPod(pod: V1Pod, role: PodRole, uid: string): void {
@@ -441,10 +474,12 @@ export class DataPlane {
         await proc.start(
           this.supervisor,
           role === "nginx"
-            ? (port) => {
-                const conf = this.renderNginx(entry, port);
-                entry.lastConfig = conf;
-                return conf;
+            ? (port, adminPort) => {
+                const r = this.renderNginx(entry, port, adminPort);
+                entry.lastConfig = r.conf;
+                entry.sentBackends = r.backends;
+                entry.wantBackends = r.backends;
+                return r;
               }
             : undefined,
         );

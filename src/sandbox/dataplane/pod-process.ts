@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { sleep } from "./kube-util.js";
+import { postBackends } from "./nginx-dynamic-backends.js";
 import type { PodRole } from "./pod-spec.js";
 import type { ManagedProcess, ProcessSupervisor } from "./supervisor.js";
 import type { TerminationTarget } from "./termination.js";
@@ -26,6 +27,15 @@ export interface PodProcessSpec {
   /** Marker in every command line so a later agent can tell these processes are ours. */
   stateDir: string;
 }
+
+/** What an nginx pod runs: its config (no endpoints) and the endpoint lists it is sent. */
+export interface NginxRender {
+  conf: string;
+  backends: string;
+}
+
+/** Renders an nginx pod's config for its traffic port and configuration port. */
+export type NginxRenderer = (port: number, adminPort: number) => NginxRender;
 
 /** A loopback port nothing listens on right now (the OS picks it). */
 export function freeLoopbackPort(): Promise<number> {
@@ -58,6 +68,8 @@ export function httpStatus(port: number, path: string, timeoutMs = 500): Promise
 
 export class PodProcess implements TerminationTarget {
   port = 0;
+  /** nginx: the configuration listener's port (endpoint lists). */
+  adminPort = 0;
   private proc?: ManagedProcess;
   private readonly confFile: string;
 
@@ -88,11 +100,12 @@ export class PodProcess implements TerminationTarget {
   /**
    * Starts the process on a fresh loopback port and waits until it answers HTTP; retries
    * (bounded) when another process grabbed the port in between. `nginxConfig` renders the
-   * config for a given port (nginx pods only).
+   * config and endpoint lists for given ports (nginx pods only); nginx is serving once it
+   * has its endpoints.
    */
   async start(
     supervisor: ProcessSupervisor,
-    nginxConfig: ((port: number) => string) | undefined,
+    nginxConfig: NginxRenderer | undefined,
     timeoutMs = 10_000,
   ): Promise<void> {
     mkdirSync(join(this.s.dir, "tmp"), { recursive: true, mode: 0o700 });
@@ -100,9 +113,13 @@ export class PodProcess implements TerminationTarget {
     let lastErr: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       this.port = await freeLoopbackPort();
+      let backends: string | undefined;
       if (this.s.role === "nginx") {
         if (!nginxConfig) throw new Error("nginx pod without a config");
-        writeFileSync(this.confFile, nginxConfig(this.port), { mode: 0o600 });
+        this.adminPort = await freeLoopbackPort();
+        const r = nginxConfig(this.port, this.adminPort);
+        backends = r.backends;
+        writeFileSync(this.confFile, r.conf, { mode: 0o600 });
         this.proc = supervisor.start({
           name: this.processName,
           command: this.s.nginxBinary,
@@ -135,7 +152,7 @@ export class PodProcess implements TerminationTarget {
         });
       }
       try {
-        await this.waitServing(timeoutMs);
+        await this.waitServing(timeoutMs, backends);
         return;
       } catch (err) {
         lastErr = err;
@@ -146,15 +163,22 @@ export class PodProcess implements TerminationTarget {
     throw lastErr;
   }
 
-  private async waitServing(timeoutMs: number): Promise<void> {
+  private async waitServing(timeoutMs: number, backends?: string): Promise<void> {
     const path = this.s.role === "nginx" ? "/healthz" : "/";
     const deadline = Date.now() + timeoutMs;
     let last = "";
+    let configured = backends === undefined;
     while (Date.now() < deadline) {
       if (!this.running()) throw new Error(`${this.processName} exited at start; see its log`);
       try {
         const code = await httpStatus(this.port, path);
-        if (code === 200) return;
+        if (code === 200 && configured) return;
+        // Up but without endpoints (503 from /healthz): send them, as the controller does.
+        if (!configured && backends !== undefined) {
+          await this.setBackends(backends);
+          configured = true;
+          continue;
+        }
         last = `HTTP ${code}`;
       } catch (err) {
         last = err instanceof Error ? err.message : String(err);
@@ -169,6 +193,12 @@ export class PodProcess implements TerminationTarget {
     if (this.s.role !== "nginx" || !this.running()) return;
     writeFileSync(this.confFile, config, { mode: 0o600 });
     this.proc?.signal("SIGHUP");
+  }
+
+  /** nginx: replaces the endpoint lists, no reload (see nginx-dynamic-backends.ts). */
+  setBackends(body: string): Promise<void> {
+    if (this.s.role !== "nginx") return Promise.resolve();
+    return postBackends(this.adminPort, body);
   }
 
   gracefulStop(): void {
