@@ -34,6 +34,7 @@ export function targetRequest(
     ...(region ? { region } : {}),
     ...(typeof raw.profile === "string" ? { profile: raw.profile } : {}),
     plan,
+    ...(config.rehearsal.mistake ? { rehearsalMistake: config.rehearsal.mistake } : {}),
     aws: {
       adminPrincipalArns: config.aws.adminPrincipalArns,
       tags: config.aws.tags,

@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import { MOTO_ENDPOINT_ENV } from "../infra/local-env.js";
 import { nodeModulesDir, PROJECT_NAME, PulumiInfraDriver } from "../infra/pulumi-driver.js";
+import type { ShutdownMistake } from "../infra/shutdown-mistakes.js";
 import {
   ensureLocalStackDirs,
   ensurePassphraseFile,
@@ -34,6 +35,8 @@ export interface LocalInfraOptions {
   awaitIngress?: boolean;
   previewTimeoutMs?: number;
   applyTimeoutMs?: number;
+  /** NGINX shutdown timings broken on purpose (config rehearsal.mistake). */
+  shutdownMistake?: ShutdownMistake;
 }
 
 export async function localInfraDriver(o: LocalInfraOptions): Promise<PulumiInfraDriver> {
@@ -80,8 +83,15 @@ export async function localInfraDriver(o: LocalInfraOptions): Promise<PulumiInfr
     },
     findLocks: () => findStackLocks(paths.backendDir, PROJECT_NAME, o.stack),
     program: (spec) => async () => {
-      const { localProgram } = await import("../infra/local-program.js");
+      const [{ localProgram }, { SHUTDOWN_MISTAKES }, { GRACEFUL_SHUTDOWN }] = await Promise.all([
+        import("../infra/local-program.js"),
+        import("../infra/shutdown-mistakes.js"),
+        import("../infra/graceful-shutdown.js"),
+      ]);
       return localProgram(spec, {
+        ...(o.shutdownMistake
+          ? { shutdown: SHUTDOWN_MISTAKES[o.shutdownMistake].apply(GRACEFUL_SHUTDOWN) }
+          : {}),
         clusterName,
         kubeconfigPath: resolve(o.kubeconfigPath),
         region: o.region ?? MOTO_REGION,

@@ -62,7 +62,15 @@ export async function createLocalTarget(req: TargetRequest, deps: TargetDeps): P
     kubeconfigPath: sandbox.kubeconfigPath,
     motoEndpoint: sandbox.motoEndpoint,
     region: MOTO_REGION,
+    ...(req.rehearsalMistake ? { shutdownMistake: req.rehearsalMistake } : {}),
   });
+  if (req.rehearsalMistake) {
+    const { SHUTDOWN_MISTAKES } = await import("../infra/shutdown-mistakes.js");
+    preflight.push({
+      severity: "warning",
+      message: `rehearsal.mistake: this rehearsal plays a production mistake on purpose (${SHUTDOWN_MISTAKES[req.rehearsalMistake].title}); the NGINX rollout (step 4) is expected to drop requests and fail its traffic gate`,
+    });
+  }
   const asg = new AutoScalingClient({
     region: MOTO_REGION,
     endpoint: sandbox.motoEndpoint,

@@ -3,6 +3,7 @@ import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-
 import type { EngineEvent } from "../engine/events.js";
 import type { Diagnostic } from "../engine/ports.js";
 import type { PulumiInfraDriver } from "../infra/pulumi-driver.js";
+import type { ShutdownMistake } from "../infra/shutdown-mistakes.js";
 import type { MigrationSpec } from "../infra/spec.js";
 import type { KubeClients } from "../kube/clients.js";
 import type { Logger } from "../log.js";
@@ -53,6 +54,8 @@ export interface TargetRequest {
   profile?: string;
   /** AWS: every desired state the plan passes through (vCPU peak, AMIs to pin). */
   plan?: MigrationSpec[];
+  /** Local: a production mistake the rehearsal plays (config rehearsal.mistake). */
+  rehearsalMistake?: ShutdownMistake;
   /** AWS settings from the configuration. */
   aws?: {
     adminPrincipalArns?: string[];

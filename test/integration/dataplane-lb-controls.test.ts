@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GRACEFUL_SHUTDOWN, type GracefulShutdown } from "../../src/infra/graceful-shutdown.js";
 import { NLB_IP_TARGETS } from "../../src/infra/load-balancer-model.js";
 import { nginxSettings } from "../../src/infra/nginx-controller.js";
+import { SHUTDOWN_MISTAKES } from "../../src/infra/shutdown-mistakes.js";
 import { findBinary } from "../../src/sandbox/agent.js";
 import { EndpointPortMap } from "../../src/sandbox/dataplane/endpoint-map.js";
 import { buildIngressModel } from "../../src/sandbox/dataplane/ingress-model.js";
@@ -256,21 +257,16 @@ afterAll(async () => {
   }
 });
 
-const CONTROLS: Scenario[] = [
-  {
-    name: "no preStop wait (NGINX quits while the NLB still routes to it)",
-    shutdown: { ...GRACEFUL_SHUTDOWN, preStopSleepSeconds: 0 },
-  },
-  {
-    name: "termination grace shorter than the deregistration delay",
-    shutdown: { ...GRACEFUL_SHUTDOWN, terminationGracePeriodSeconds: 10 },
-  },
-  {
-    name: "NGINX keep-alive outlives the deregistration delay (no keepalive_time)",
-    shutdown: { ...GRACEFUL_SHUTDOWN, keepAliveMaxAgeSeconds: 0 },
-    keepAliveRequests: 1_000_000,
-  },
-];
+// The mistakes a rehearsal can play (config rehearsal.mistake), one source for both.
+// The mistakes a rehearsal can play (config rehearsal.mistake), one source for both. This
+// closed-loop client sends thousands of requests a second per connection, so nginx's
+// keep-alive-requests (10,000) would recycle its connections within seconds; the
+// rehearsal's 300/s over 8 connections needs 270 s for that. Raised where it matters.
+const CONTROLS: Scenario[] = Object.entries(SHUTDOWN_MISTAKES).map(([id, m]) => ({
+  name: m.title,
+  shutdown: m.apply(GRACEFUL_SHUTDOWN),
+  ...(id === "keepalive-outlives-deregistration-delay" ? { keepAliveRequests: 1_000_000 } : {}),
+}));
 
 describe("negative controls: NGINX rolling replacement behind the sandbox NLB", () => {
   it("fails no request with the derived timings", async () => {

@@ -183,3 +183,27 @@ describe("config values Kubernetes or AWS would reject mid-run", () => {
     expect(esc.message).toContain("\\e[2J");
   });
 });
+
+describe("rehearsal.mistake", () => {
+  it("is accepted for the local target and names the mistake", () => {
+    const c = loadConfig(file("rehearsal:\n  mistake: no-prestop-wait\n"), "local");
+    expect(c.rehearsal.mistake).toBe("no-prestop-wait");
+  });
+
+  it("is refused for --target aws, naming the field and the fix", () => {
+    let err: unknown;
+    try {
+      loadConfig(file("rehearsal:\n  mistake: no-prestop-wait\n"), "aws");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toMatch(/rehearsal\.mistake: .* refused for --target aws/);
+  });
+
+  it("refuses an unknown mistake, listing the known ones", () => {
+    const e = errorOf(file("rehearsal:\n  mistake: no-such-thing\n"));
+    expect(e.message).toMatch(/rehearsal\.mistake/);
+    expect(e.message).toMatch(/no-prestop-wait/);
+  });
+});

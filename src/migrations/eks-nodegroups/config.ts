@@ -2,6 +2,7 @@ import { isMap, isPair, isScalar, isSeq, type Node, parseDocument, YAMLParseErro
 import { z } from "zod";
 import { InputError } from "../../engine/errors.js";
 import { excerpt, quoteValue } from "../../engine/safe-text.js";
+import { SHUTDOWN_MISTAKE_NAMES } from "../../infra/shutdown-mistakes.js";
 import {
   hostSchema,
   type MigrationSpec,
@@ -131,6 +132,13 @@ export const configSchema = z
       .strict(),
     /** Used by --target aws only. */
     aws: awsSchema,
+    /** --target local only: play a production mistake to see the gates catch it. */
+    rehearsal: z
+      .object({
+        /** NGINX shutdown timings broken the named way (infra/shutdown-mistakes.ts). */
+        mistake: z.enum(SHUTDOWN_MISTAKE_NAMES).optional(),
+      })
+      .strict(),
   })
   .strict();
 
@@ -155,6 +163,7 @@ export const DEFAULT_CONFIG: RunbookConfig = {
   // Today's behaviour: 5 minutes per node, one node at a time, no pause.
   drain: { nodeTimeoutSeconds: 300, parallelism: 1, pauseSeconds: 0 },
   aws: { adminPrincipalArns: [], tags: {} },
+  rehearsal: {},
 };
 
 /**
@@ -277,6 +286,14 @@ export function validateConfig(
     );
   };
   checkGatesReachable(config, fail);
+  if (target === "aws" && config.rehearsal.mistake !== undefined) {
+    fail(
+      [
+        `rehearsal.mistake: "${config.rehearsal.mistake}" plays a mistake in a rehearsal; it is refused for --target aws`,
+      ],
+      "Remove rehearsal.mistake from the configuration, or use --target local.",
+    );
+  }
   const names = [config.groups.standard.name, config.groups.old.name, config.groups.new.name];
   if (new Set(names).size !== names.length) {
     fail(
