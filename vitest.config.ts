@@ -10,6 +10,8 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.{ts,tsx}"],
           environment: "node",
+          // Not a speed bar: some (schema compile, screen renders) take seconds on 2 busy cores.
+          testTimeout: 20_000,
         },
       },
       {
