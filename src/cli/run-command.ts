@@ -15,7 +15,7 @@ import type { RunTarget } from "../targets/target.js";
 import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget, type RunOptions } from "./options.js";
 import { invocationRunId } from "./run-id.js";
-import { takeStackLock } from "./stack-lock.js";
+import { lockIdentity, takeStackLock } from "./stack-lock.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 import { targetRequest } from "./target-request.js";
 
@@ -154,6 +154,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   process.once("SIGINT", onEarlySignal);
   process.once("SIGTERM", onEarlySignal);
   let target: RunTarget | undefined;
+  let releaseStack: (() => Promise<void>) | undefined;
   let run: EksRun;
   let initial = (await import("../migrations/eks-nodegroups/config.js")).initialSpec(config);
   try {
@@ -166,6 +167,17 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
       logger,
       emit: early,
     });
+    // One run per stack across machines too: a lock tag on the stack itself.
+    if (!opts.dryRun) {
+      const { currentOwner } = await import("../engine/run-lock.js");
+      releaseStack = await target.infra.lockStack({
+        owner: currentOwner(lockIdentity()),
+        breakLock: raw.breakLock === true,
+        warn: (message) =>
+          early({ type: "diagnostic", severity: "warning", message, at: new Date().toISOString() }),
+        signal: setupAbort.signal,
+      });
+    }
     // The AWS target pins region, AMIs and add-on versions with the stack (once).
     initial = target.pinSpec ? await target.pinSpec(initial, setupAbort.signal) : initial;
     run = await createEksRun({
@@ -176,6 +188,7 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     });
   } catch (err) {
     await ink?.close();
+    await releaseStack?.().catch(() => undefined);
     await target?.close();
     throw setupAbort.signal.aborted ? new AbortedError("interrupted during start-up") : err;
   } finally {
@@ -232,6 +245,9 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     process.off("SIGTERM", onSignal);
     await ink?.close();
     await run.close();
+    await releaseStack?.().catch((err: unknown) =>
+      logger.warn({ err: String(err) }, "stack lock tag not released"),
+    );
     await t.close();
     logger.flush();
   }

@@ -6,17 +6,23 @@ import { lockPath } from "./state-dir.js";
 // this process (released on exit, whatever the path out; a SIGKILL leaves it stale, and
 // the next run reports that), and let `status` say whether a run is live.
 
-export function takeStackLock(
-  stack: string,
-  opts: { breakLock?: boolean; warn?: (message: string) => void } = {},
-): RunLock {
-  const lock = RunLock.acquire(lockPath(stack), {
-    // The subcommand and flags only (no values: a config path is fine, but keep it short).
+/** Who a lock names: the operator and the command (subcommand and flags, no values). */
+export function lockIdentity(): { command: string; user: string } {
+  return {
     command: `eks-runbook ${process.argv
       .slice(2)
       .filter((a) => a.startsWith("-") || /^[a-z]+$/.test(a))
       .join(" ")}`.trim(),
     user: operatorName(),
+  };
+}
+
+export function takeStackLock(
+  stack: string,
+  opts: { breakLock?: boolean; warn?: (message: string) => void } = {},
+): RunLock {
+  const lock = RunLock.acquire(lockPath(stack), {
+    ...lockIdentity(),
     breakLock: opts.breakLock === true,
     ...(opts.warn ? { warn: opts.warn } : {}),
   });

@@ -94,6 +94,11 @@ export function inspectRunLock(file: string): LockState {
     // Created but not yet written (a run starting this instant), or damaged.
     return { state: "unreadable", why: "it does not name an owner" };
   }
+  return classifyOwner(owner);
+}
+
+/** Whether a lock's owner still runs: checkable on this host only. */
+export function classifyOwner(owner: LockOwner): LockState {
   if (owner.host !== hostname()) return { state: "foreign", owner };
   if (!pidAlive(owner.pid))
     return { state: "stale", owner, why: `pid ${owner.pid} is not running` };
@@ -103,6 +108,18 @@ export function inspectRunLock(file: string): LockState {
       return { state: "stale", owner, why: `pid ${owner.pid} is now another process` };
   }
   return { state: "live", owner };
+}
+
+/** This process as a lock owner. */
+export function currentOwner(o: { command: string; user: string }): LockOwner {
+  return {
+    pid: process.pid,
+    host: hostname(),
+    user: o.user,
+    startedAt: new Date().toISOString(),
+    command: o.command,
+    procStart: processStartTime(process.pid),
+  };
 }
 
 export class RunLock {
@@ -121,14 +138,7 @@ export class RunLock {
     file: string,
     o: { command: string; user: string; breakLock?: boolean; warn?: Warn },
   ): RunLock {
-    const owner: LockOwner = {
-      pid: process.pid,
-      host: hostname(),
-      user: o.user,
-      startedAt: new Date().toISOString(),
-      command: o.command,
-      procStart: processStartTime(process.pid),
-    };
+    const owner = currentOwner(o);
     ensurePrivateDir(dirname(file), o.warn);
     // Written whole to a private temporary file, then link(2)ed into place: the link is
     // atomic and fails if the lock exists, so a lock file is never seen half written.

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -5,10 +6,12 @@ import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError, RunbookError } from "../../src/engine/errors.js";
+import { currentOwner, type LockOwner } from "../../src/engine/run-lock.js";
 import { PROJECT_NAME, PulumiInfraDriver } from "../../src/infra/pulumi-driver.js";
 import { recordedSpec } from "../../src/infra/recorded-spec.js";
 import type { MigrationSpec } from "../../src/infra/spec.js";
 import { stepSpecs } from "../../src/infra/spec-steps.js";
+import { LOCK_TAG } from "../../src/infra/stack-tag-lock.js";
 import { pulumiEnv, toolchain } from "../../src/sandbox/toolchain.js";
 import { prepareAws } from "../../src/targets/aws-prepare.js";
 import { requireForTest } from "../helpers/sandbox.js";
@@ -172,5 +175,94 @@ describe("AWS stack state with the stack (real Pulumi engine, file backend)", ()
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
       Object.assign(process.env, saved);
     }
+  });
+});
+
+describe("one run per stack across machines: the stack's lock tag (real engine, file backend)", () => {
+  const owner = (over: Partial<LockOwner> = {}): LockOwner => ({
+    ...currentOwner({ command: "eks-runbook --target aws", user: "alice" }),
+    ...over,
+  });
+  const warnings: string[] = [];
+  const warn = (m: string) => warnings.push(m);
+  const lockTag = async (machine: string) =>
+    (await readTags(machine))[LOCK_TAG] as string | undefined;
+  async function readTags(machine: string): Promise<Record<string, string>> {
+    const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
+    const ws = await LocalWorkspace.create({
+      workDir: join(tmp, machine, "workspace"),
+      envVars: {
+        ...pulumiEnv(tc),
+        PULUMI_BACKEND_URL: `file://${backend}`,
+        PULUMI_CONFIG_PASSPHRASE: "aws-stack-state-test",
+      },
+      pulumiCommand: await (await import("@pulumi/pulumi/automation/index.js")).PulumiCommand.get({
+        root: dirname(dirname(tc.bin.pulumi)),
+      }),
+    });
+    return ws.listTags(STACK);
+  }
+
+  it("a run on machine B is refused while machine A's run holds the stack, naming it", async () => {
+    const release = await driver("machine-a").lockStack({ owner: owner(), warn, signal });
+    expect(JSON.parse((await lockTag("machine-a")) ?? "{}")).toMatchObject({
+      pid: process.pid,
+      user: "alice",
+    });
+    const other = owner({ host: "ci-runner-7", pid: 4242, user: "ci" });
+    const refused = await driver("machine-b")
+      .lockStack({ owner: other, warn, signal })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(refused).toBeInstanceOf(InputError);
+    // Same host here, so A's live pid is checked: refused as a live run.
+    expect((refused as InputError).message).toMatch(
+      new RegExp(`stack prod is locked by another run: pid ${process.pid} `),
+    );
+    await release();
+    expect(await lockTag("machine-a")).toBeUndefined();
+  });
+
+  it("a lock from another host is broken only with --break-lock; the old owner's release leaves it", async () => {
+    const foreign = owner({ host: "laptop-of-bob", pid: 999_999, user: "bob" });
+    const releaseForeign = await driver("machine-a").lockStack({ owner: foreign, warn, signal });
+    const refused = await driver("machine-b")
+      .lockStack({ owner: owner(), warn, signal })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect((refused as InputError).message).toMatch(
+      /locked by a run on another machine: pid 999999 on laptop-of-bob .*cannot be checked from here/,
+    );
+    expect((refused as InputError).hint).toMatch(/--break-lock/);
+    const release = await driver("machine-b").lockStack({
+      owner: owner(),
+      breakLock: true,
+      warn,
+      signal,
+    });
+    expect(warnings.at(-1)).toMatch(/broke stack prod's lock of pid 999999 on laptop-of-bob/);
+    await releaseForeign(); // bob's run ending late must not free alice's lock
+    expect(JSON.parse((await lockTag("machine-a")) ?? "{}")).toMatchObject({ user: "alice" });
+    await release();
+    expect(await lockTag("machine-a")).toBeUndefined();
+  });
+
+  it("a lock left by a killed run on this host is taken over with a warning", async () => {
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+    const releaseDead = await driver("machine-a").lockStack({
+      owner: owner({ pid: dead }),
+      warn,
+      signal,
+    });
+    void releaseDead; // never called: the run was SIGKILLed
+    const release = await driver("machine-b").lockStack({ owner: owner(), warn, signal });
+    expect(warnings.at(-1)).toMatch(
+      new RegExp(`took over stack prod's lock of pid ${dead} .*not running`),
+    );
+    await release();
   });
 });
