@@ -101,9 +101,7 @@ export async function localInfraDriver(o: LocalInfraOptions): Promise<PulumiInfr
         awaitIngress: o.awaitIngress ?? false,
       });
     },
-    // Plan-bound applies are on for AWS; here they stay off until the local stack's
-    // integration test (Kubernetes provider + the dynamic ASG provider) has run with them.
-    planBound: false,
+    // Plan-bound applies as on AWS: the apply runs exactly the approved preview's plan.
     // A local update takes seconds to a minute.
     previewTimeoutMs: o.previewTimeoutMs ?? 5 * 60_000,
     applyTimeoutMs: o.applyTimeoutMs ?? 10 * 60_000,
