@@ -7,6 +7,7 @@
 //
 // Usage: npm run build && node bench/rehearsal-mistakes.mjs [mistake …]
 //   (default: none + every mistake; "none" = the derived timings)
+//   env KEEP_EVENTS=<dir>: keep each run's JSON events there (<mistake>.jsonl)
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,6 +60,12 @@ for (const mistake of wanted) {
     env,
   );
   const seconds = Math.round((Date.now() - started) / 1000);
+  if (process.env.KEEP_EVENTS) {
+    writeFileSync(
+      join(process.env.KEEP_EVENTS, `${mistake}.jsonl`),
+      events.map((e) => JSON.stringify(e)).join("\n"),
+    );
+  }
   const errors = {};
   for (const e of events) {
     if (e.type !== "traffic") continue;

@@ -11,10 +11,18 @@ export const SHUTDOWN_MISTAKES = {
     title: "no preStop wait: NGINX quits while the load balancer still routes to it",
     apply: (s: GracefulShutdown): GracefulShutdown => ({ ...s, preStopSleepSeconds: 0 }),
   },
-  /** The kubelet SIGKILLs NGINX before the deregistration delay has run out. */
+  /**
+   * The kubelet SIGKILLs NGINX before the deregistration delay has run out. Kubernetes
+   * refuses a preStop sleep that is not shorter than the grace period, so the wait shrinks
+   * with it (as it would in a chart that sets both).
+   */
   "grace-shorter-than-deregistration-delay": {
     title: "termination grace (10 s) shorter than the deregistration delay",
-    apply: (s: GracefulShutdown): GracefulShutdown => ({ ...s, terminationGracePeriodSeconds: 10 }),
+    apply: (s: GracefulShutdown): GracefulShutdown => ({
+      ...s,
+      terminationGracePeriodSeconds: 10,
+      preStopSleepSeconds: Math.min(s.preStopSleepSeconds, 9),
+    }),
   },
   /** Clients' keep-alive connections stay pinned to a pod past the drain; the NLB resets them. */
   "keepalive-outlives-deregistration-delay": {
