@@ -91,7 +91,7 @@ export async function createOwnStackRun(o: {
   let region: string | undefined = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (o.target === "local") {
     const [
-      { pulumiEnv, toolchain },
+      { pulumiEnv, setupCommand, toolchain },
       { sandboxUp },
       { MOTO_REGION, MOTO_CREDENTIALS },
       { localPulumiCommand },
@@ -108,7 +108,7 @@ export async function createOwnStackRun(o: {
     if (!onPath(LANGUAGE_HOST, env.PATH)) {
       throw new PrerequisiteError(
         `the Pulumi Node.js language host (${LANGUAGE_HOST}) is not in ${dirname(tc.bin.pulumi)} nor on PATH; your program cannot run without it`,
-        "Put the directory holding pulumi-language-nodejs (it ships with every Pulumi CLI install) on PATH.",
+        `Build the rehearsal one next to the pinned pulumi: \`${setupCommand("language-host", tc)}\`; or put the directory holding Pulumi's own (it ships with every Pulumi CLI install) on PATH.`,
       );
     }
     pulumiCommand = () => localPulumiCommand(tc);
