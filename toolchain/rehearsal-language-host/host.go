@@ -171,6 +171,13 @@ func installedVersion(dir, name string) (string, bool) {
 	}
 }
 
+// Cancel is the engine's graceful stop (the operator interrupted the update): the programs
+// running now are interrupted, and their runs end with an error.
+func (h *languageHost) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
+	h.stopPrograms()
+	return &emptypb.Empty{}, nil
+}
+
 func (h *languageHost) track(cmd *exec.Cmd, running bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
