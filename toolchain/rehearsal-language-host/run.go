@@ -113,6 +113,8 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	// non-blocking mode, which would break the engine's reading of ours.
 	cmd.Stdout = struct{ io.Writer }{os.Stdout}
 	cmd.Stderr = struct{ io.Writer }{os.Stderr}
+	// A process the program left behind holding those pipes must not hold the run open.
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return &pulumirpc.RunResponse{
 			Error: "Problem executing program (could not run language executor): " + err.Error(),
