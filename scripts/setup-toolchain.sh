@@ -4,6 +4,8 @@
 #   ${EKS_RUNBOOK_CACHE:-~/.cache/eks-runbook}/toolchain/<component>-<version>/bin/…
 # A component whose directory holds a .complete marker is reused as it is.
 # Usage: scripts/setup-toolchain.sh [component ...]   (default: all)
+# language-host is the one component built from this repository (toolchain/): its cache key
+# is the pinned Pulumi version plus a hash of its sources, so an edit rebuilds it.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -174,6 +176,46 @@ build_moto() {
   "$out/bin/moto_server" --help | head -1
 }
 
+# The rehearsal stand-in for Pulumi's Node.js language host (docs/rehearsal-language-host.md):
+# built from toolchain/rehearsal-language-host against the pinned Pulumi SDK's gRPC stubs.
+# Pulumi's own host cannot be built here (its Go module is untagged; the proxy refuses it).
+language_host_src="$repo/toolchain/rehearsal-language-host"
+language_host_key() {
+  local hash
+  hash=$(cd "$language_host_src" && export LC_ALL=C && sha256sum -- *.go | sha256sum | cut -c1-12)
+  printf '%s-%s' "$PULUMI_VERSION" "$hash"
+}
+
+build_language_host() {
+  local out=$1
+  mkdir -p "$out/src" && cd "$out/src"
+  cp "$language_host_src"/*.go .
+  cat >go.mod <<EOF
+module local/rehearsallanguagehost
+
+go 1.25.11
+
+require github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION
+EOF
+  go build -trimpath -ldflags "-s -w -X main.version=$PULUMI_VERSION" \
+    -o "$out/bin/pulumi-language-nodejs" .
+  "$out/bin/pulumi-language-nodejs" -version
+}
+
+# Links the host next to the pinned pulumi, where the engine looks for its bundled language
+# hosts first (and which is first on the runbook's PATH); a real host there is kept.
+link_language_host() {
+  local target="$tc/rehearsal-language-host-$1/bin/pulumi-language-nodejs"
+  local link="$tc/pulumi-$PULUMI_VERSION/bin/pulumi-language-nodejs"
+  if [[ -e "$link" && ! -L "$link" ]]; then
+    log "✔ $link is a real language host; the rehearsal one is not linked"
+    return
+  fi
+  [[ "$(readlink "$link" 2>/dev/null)" == "$target" ]] && return
+  ln -sfn "$target" "$link"
+  log "✔ rehearsal language host linked: $link -> $target"
+}
+
 # Installs the provider into the plugin cache of the Pulumi home the runbook uses, so the
 # engine never tries to download it.
 install_kubernetes_plugin() {
@@ -189,20 +231,33 @@ install_kubernetes_plugin() {
 }
 
 components=("$@")
-[[ ${#components[@]} -gt 0 ]] || components=(etcd kwok moto pulumi pulumi-kubernetes kubernetes)
+[[ ${#components[@]} -gt 0 ]] || components=(etcd kwok moto pulumi language-host pulumi-kubernetes kubernetes)
 total_start=$SECONDS
 for c in "${components[@]}"; do
   case "$c" in
     etcd) run_component etcd "$ETCD_VERSION" build_etcd ;;
     kwok) run_component kwok "$KWOK_VERSION" build_kwok ;;
     kubernetes) run_component kubernetes "$KUBERNETES_VERSION" build_kubernetes ;;
-    pulumi) run_component pulumi "$PULUMI_VERSION" build_pulumi ;;
+    pulumi)
+      run_component pulumi "$PULUMI_VERSION" build_pulumi
+      key=$(language_host_key)
+      [[ -f "$tc/rehearsal-language-host-$key/.complete" ]] && link_language_host "$key"
+      ;;
+    language-host)
+      key=$(language_host_key)
+      run_component rehearsal-language-host "$key" build_language_host
+      if [[ -f "$tc/pulumi-$PULUMI_VERSION/.complete" ]]; then
+        link_language_host "$key"
+      else
+        log "… rehearsal language host not linked yet: build pulumi first (then run this again)"
+      fi
+      ;;
     pulumi-kubernetes)
       run_component pulumi-kubernetes "$PULUMI_KUBERNETES_VERSION" build_pulumi_kubernetes
       [[ -f "$tc/pulumi-$PULUMI_VERSION/.complete" ]] && install_kubernetes_plugin
       ;;
     moto) run_component moto "$MOTO_VERSION" build_moto ;;
-    *) log "unknown component '$c' (known: etcd kwok kubernetes pulumi pulumi-kubernetes moto)"; exit 2 ;;
+    *) log "unknown component '$c' (known: etcd kwok kubernetes pulumi language-host pulumi-kubernetes moto)"; exit 2 ;;
   esac
 done
 log "toolchain ready in $(elapsed $((SECONDS - total_start))) under $tc"

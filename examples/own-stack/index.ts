@@ -11,7 +11,9 @@ import { NodeGroup, NodeGroupProvider } from "./node-groups.ts";
 // blue to 0 (config blueSize).
 
 const config = new pulumi.Config();
-const kubeconfig = config.require("kubeconfig");
+// The cluster's kubeconfig (a secret). Exported too, so a migration plan can reach the
+// cluster through the stack: `cluster: { kubeconfigOutput: kubeconfig }`.
+export const kubeconfig = config.requireSecret("kubeconfig");
 const asgEndpoint = config.require("asgEndpoint");
 const cluster = config.require("clusterName");
 const region = config.get("region") ?? "us-east-1";

@@ -129,7 +129,8 @@ describe.skipIf(!languageHost)("--plan examples/own-stack on the local target", 
       { pulumiCommand: await localPulumiCommand(toolchain()), envVars: env },
     );
     await stack.setAllConfig({
-      kubeconfig: { value: sb.info.kubeconfigPath },
+      // As a team keeps it: the kubeconfig itself, a secret (the program exports it).
+      kubeconfig: { value: readFileSync(sb.info.kubeconfigPath, "utf8"), secret: true },
       asgEndpoint: { value: sb.info.motoEndpoint },
       clusterName: { value: sb.name },
     });
@@ -206,6 +207,54 @@ describe.skipIf(!languageHost)("--plan examples/own-stack on the local target", 
     expect(r.stderr).toMatch(
       /groups\.old\.selector: no node matches shop\.example\.com\/pool=purple/,
     );
+  });
+
+  it("dry-runs the plan, reaching the cluster through the stack's kubeconfig output: previews only, manual steps wait", () => {
+    const stackFile = join(projectDir, "Pulumi.dev.yaml");
+    const before = readFileSync(stackFile, "utf8");
+    const dry = writePlan("dry-run", (p) => {
+      Object.assign(p, parseYaml(readFileSync(plan, "utf8")) as object);
+      p.cluster = { kubeconfigOutput: "kubeconfig" };
+    });
+    const r = runCli(["--plan", dry, "--target", "local", "--dry-run", "--json"], {
+      env,
+      timeoutMs: 300_000,
+    });
+    const events = r.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as EngineEvent);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = events.find((e) => e.type === "summary") as Extract<
+      EngineEvent,
+      { type: "summary" }
+    >;
+    expect(summary.result).toBe("dry-run");
+    const previews = new Map(
+      events.flatMap((e) => (e.type === "preview" ? [[e.step, e] as const] : [])),
+    );
+    // The config step: the green pool grows, within its intent.
+    const grow = previews.get("grow-green");
+    expect(grow?.resources.map((x) => `${x.op} ${x.name}`)).toEqual(["update pool-green"]);
+    expect(grow?.intent?.violations).toEqual([]);
+    // The manual step: shown as waiting for your change; its preview is of the program as it
+    // is, so no Deployment moves yet. (A dry run applies nothing, so each later preview also
+    // carries the earlier steps' config: here green's size.)
+    expect(previews.get("move-workloads-edit")?.action?.summary).toMatch(
+      /^waits for your change to the program in /,
+    );
+    const moved = previews.get("move-workloads")?.resources ?? [];
+    expect(moved.filter((x) => x.type === "kubernetes:apps/v1:Deployment")).toEqual([]);
+    expect(previews.get("shrink-blue")?.resources.map((x) => `${x.op} ${x.name}`)).toContain(
+      "update pool-blue",
+    );
+    const pending = events.filter(
+      (e) => e.type === "step" && e.status === "pending" && e.reason === "dry run: nothing applied",
+    );
+    expect(pending.length).toBeGreaterThanOrEqual(5);
+    // Nothing of yours was written.
+    expect(readFileSync(stackFile, "utf8")).toBe(before);
+    expect(r.stdout + r.stderr).not.toContain("BEGIN CERTIFICATE");
   });
 
   it("runs the plan: config steps, a wrong edit refused, the right edit applied, killed and resumed, 0 failed", async () => {

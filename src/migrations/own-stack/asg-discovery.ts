@@ -1,4 +1,5 @@
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import type { EKSClient } from "@aws-sdk/client-eks";
 import type { AsgDiscovery } from "./plan-schema.js";
 
 // Finding a node group's Auto Scaling group, as the plan says:
@@ -11,23 +12,34 @@ import type { AsgDiscovery } from "./plan-schema.js";
 //   Filters: "tag:<key>"); exactly one group must match.
 // Undefined: the plan names no ASG (Karpenter, or not asked): the ASG gates are off.
 
+export interface AsgDiscoveryClients {
+  asg: AutoScalingClient;
+  /** An EKS client for the same account, region and endpoint; destroyed after use. */
+  eks: () => EKSClient;
+}
+
 export async function findAsgName(
   d: AsgDiscovery | undefined,
-  asg: AutoScalingClient,
-  region: string | undefined,
+  clients: AsgDiscoveryClients,
   signal: AbortSignal,
 ): Promise<string | undefined> {
   if (d === undefined || d === "none") return undefined;
   if ("name" in d) return d.name;
   if ("tags" in d) {
     const { DescribeAutoScalingGroupsCommand } = await import("@aws-sdk/client-auto-scaling");
-    const out = await asg.send(
-      new DescribeAutoScalingGroupsCommand({
-        Filters: Object.entries(d.tags).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
-      }),
-      { abortSignal: signal },
-    );
-    const names = (out.AutoScalingGroups ?? []).map((g) => g.AutoScalingGroupName ?? "");
+    const names: string[] = [];
+    let NextToken: string | undefined;
+    do {
+      const out = await clients.asg.send(
+        new DescribeAutoScalingGroupsCommand({
+          Filters: Object.entries(d.tags).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
+          ...(NextToken ? { NextToken } : {}),
+        }),
+        { abortSignal: signal },
+      );
+      for (const g of out.AutoScalingGroups ?? []) names.push(g.AutoScalingGroupName ?? "");
+      NextToken = out.NextToken;
+    } while (NextToken);
     if (names.length !== 1) {
       throw new Error(
         `${names.length} Auto Scaling groups carry the tags ${JSON.stringify(d.tags)}${names.length ? `: ${names.join(", ")}` : ""}; exactly one must`,
@@ -35,20 +47,30 @@ export async function findAsgName(
     }
     return names[0];
   }
-  const { EKSClient, DescribeNodegroupCommand } = await import("@aws-sdk/client-eks");
-  const eks = new EKSClient(region ? { region } : {});
+  const { DescribeNodegroupCommand } = await import("@aws-sdk/client-eks");
+  const { cluster, nodegroup } = d.eksNodegroup;
+  const eks = clients.eks();
   try {
     const out = await eks.send(
-      new DescribeNodegroupCommand({
-        clusterName: d.eksNodegroup.cluster,
-        nodegroupName: d.eksNodegroup.nodegroup,
-      }),
+      new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup }),
       { abortSignal: signal },
     );
-    const name = out.nodegroup?.resources?.autoScalingGroups?.[0]?.name;
-    if (!name)
-      throw new Error(`EKS node group ${d.eksNodegroup.nodegroup} has no Auto Scaling group`);
-    return name;
+    const groups = (out.nodegroup?.resources?.autoScalingGroups ?? []).flatMap((g) =>
+      g.name ? [g.name] : [],
+    );
+    if (groups.length !== 1) {
+      throw new Error(
+        `EKS node group ${nodegroup} of cluster ${cluster} has ${groups.length} Auto Scaling groups${groups.length ? ` (${groups.join(", ")})` : ""}; the ASG gates need exactly one`,
+      );
+    }
+    return groups[0];
+  } catch (err) {
+    if (err instanceof Error && err.name === "ResourceNotFoundException") {
+      throw new Error(
+        `EKS has no node group ${nodegroup} in cluster ${cluster} (DescribeNodegroup: ${err.message})`,
+      );
+    }
+    throw err;
   } finally {
     eks.destroy();
   }

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import type { EKSClient } from "@aws-sdk/client-eks";
 import { journalPath, reportsDir } from "../../cli/state-dir.js";
 import { InputError, PrerequisiteError } from "../../engine/errors.js";
 import type { EngineEvent } from "../../engine/events.js";
@@ -71,11 +72,13 @@ export async function createOwnStackRun(o: {
     o.emit({ type: "diagnostic", severity: "info", message, at: new Date().toISOString() });
   const [
     { AutoScalingClient },
+    { EKSClient },
     { kubeClientsFromFile },
     { ProjectInfraDriver },
     { createLoadGenerator },
   ] = await Promise.all([
     import("@aws-sdk/client-auto-scaling"),
+    import("@aws-sdk/client-eks"),
     import("../../kube/clients.js"),
     import("../../infra/project-driver.js"),
     import("../../traffic/load-generator.js"),
@@ -87,11 +90,12 @@ export async function createOwnStackRun(o: {
   let env: Record<string, string>;
   let pulumiCommand: () => Promise<import("@pulumi/pulumi/automation/index.js").PulumiCommand>;
   let asg: AutoScalingClient;
+  let eksClient: () => EKSClient;
   let kubeconfigPath = plan.kubeconfigPath;
   let region: string | undefined = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (o.target === "local") {
     const [
-      { pulumiEnv, toolchain },
+      { pulumiEnv, setupCommand, toolchain },
       { sandboxUp },
       { MOTO_REGION, MOTO_CREDENTIALS },
       { localPulumiCommand },
@@ -108,7 +112,7 @@ export async function createOwnStackRun(o: {
     if (!onPath(LANGUAGE_HOST, env.PATH)) {
       throw new PrerequisiteError(
         `the Pulumi Node.js language host (${LANGUAGE_HOST}) is not in ${dirname(tc.bin.pulumi)} nor on PATH; your program cannot run without it`,
-        "Put the directory holding pulumi-language-nodejs (it ships with every Pulumi CLI install) on PATH.",
+        `Build the rehearsal one next to the pinned pulumi: \`${setupCommand("language-host", tc)}\`; or put the directory holding Pulumi's own (it ships with every Pulumi CLI install) on PATH.`,
       );
     }
     pulumiCommand = () => localPulumiCommand(tc);
@@ -125,6 +129,14 @@ export async function createOwnStackRun(o: {
       credentials: MOTO_CREDENTIALS,
       maxAttempts: 2,
     });
+    // EKS node groups of the rehearsal are moto's too (moto serves EKS on the same endpoint).
+    eksClient = () =>
+      new EKSClient({
+        region: MOTO_REGION,
+        endpoint: sandbox.motoEndpoint,
+        credentials: MOTO_CREDENTIALS,
+        maxAttempts: 2,
+      });
   } else {
     env = Object.fromEntries(
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
@@ -141,6 +153,7 @@ export async function createOwnStackRun(o: {
     };
     // The default credential chain and region, as the AWS CLI would use them.
     asg = new AutoScalingClient(region ? { region, maxAttempts: 3 } : { maxAttempts: 3 });
+    eksClient = () => new EKSClient(region ? { region, maxAttempts: 3 } : { maxAttempts: 3 });
   }
   cleanups.push(() => asg.destroy());
 
@@ -229,7 +242,7 @@ export async function createOwnStackRun(o: {
   const asgName = (role: GroupRole, signal: AbortSignal) => {
     let p = asgNames.get(role);
     if (!p) {
-      p = findAsgName(plan.groups[role].asg, asg, region, signal);
+      p = findAsgName(plan.groups[role].asg, { asg, eks: eksClient }, signal);
       p.catch(() => asgNames.delete(role));
       asgNames.set(role, p);
     }
