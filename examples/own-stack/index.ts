@@ -63,11 +63,14 @@ const opts = { provider, dependsOn: [groups.blue, groups.green] };
 const ns = "apps";
 new k8s.core.v1.Namespace("apps", { metadata: { name: ns } }, opts);
 
-// Graceful shutdown: the load balancer stops sending new connections after its draining
-// timeout (3 s); the pods keep serving for longer (preStop 5 s), then stop within the grace.
+// Graceful shutdown, sized to the load balancer (the rules eks-runbook's rehearsal checks):
+// keep serving until the balancer can no longer send anything — preStop 60 s ≥ connection
+// draining 30 s + unhealthy detection 3 × 10 s —, then finish in-flight requests (NGINX's
+// worker-shutdown-timeout 60 s) within the grace period (130 s > 60 + 60). NGINX closes
+// client connections older than 20 s (keepalive_time) so none outlives the draining.
 const graceful = {
-  terminationGracePeriodSeconds: 20,
-  preStop: { sleep: { seconds: 5 } },
+  terminationGracePeriodSeconds: 130,
+  preStop: { sleep: { seconds: 60 } },
 };
 
 function app(name: string, port: number, image: string, replicas: number, args?: string[]) {
@@ -128,7 +131,10 @@ const nginx = "nginx-ing-cntlr";
 app(nginx, 80, "registry.k8s.io/ingress-nginx/controller:v1.15.1", 2);
 new k8s.core.v1.ConfigMap(
   nginx,
-  { metadata: { name: nginx, namespace: ns }, data: { "worker-shutdown-timeout": "10s" } },
+  {
+    metadata: { name: nginx, namespace: ns },
+    data: { "worker-shutdown-timeout": "60s", "http-snippet": "keepalive_time 20s;" },
+  },
   opts,
 );
 new k8s.core.v1.Service(
@@ -139,7 +145,7 @@ new k8s.core.v1.Service(
       namespace: ns,
       annotations: {
         "service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled": "true",
-        "service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout": "3",
+        "service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout": "30",
         // The load balancer's address is published by the cloud (or the sandbox) later.
         "pulumi.com/skipAwait": "true",
       },
