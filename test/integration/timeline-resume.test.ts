@@ -1,5 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +45,21 @@ describe("the traffic timeline across a crash and a resume", () => {
   it("the resumed run's report covers the seconds before the crash", async () => {
     const state = join(dir, "stack");
     const logPath = join(state, "traffic-timeline.jsonl");
+    // A timeline line older than the journal (left by another change whose journal was
+    // moved away): not part of this change window
+    mkdirSync(state, { recursive: true, mode: 0o700 });
+    const stale = { t: "s", at: Date.now() - 3_600_000, durationMs: 1000, requests: 7, ok: 7 };
+    writeFileSync(
+      logPath,
+      `${JSON.stringify({ ...stale, failed: 0, errors: {}, p50Ms: 1, p99Ms: 1 })}\n`,
+      { mode: 0o600 },
+    );
+    const journalAt = new Date().toISOString();
+    writeFileSync(
+      join(state, "journal.jsonl"),
+      `${JSON.stringify({ type: "run", at: journalAt, user: "t", target: "local", stack: "dev", pid: 1 })}\n`,
+      { mode: 0o600 },
+    );
     // Given a run killed (SIGKILL) with traffic flowing, after two steps began
     const child = spawnSync(
       nodeBin,
@@ -59,7 +82,7 @@ describe("the traffic timeline across a crash and a resume", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    const beforeSamples = before.filter((r) => r.t === "s");
+    const beforeSamples = before.filter((r) => r.t === "s" && r.at !== stale.at);
     expect(beforeSamples.length).toBeGreaterThanOrEqual(3);
     const sentBefore = beforeSamples.reduce((a, s) => a + s.requests, 0);
     expect(sentBefore).toBeGreaterThan(0);
@@ -112,6 +135,8 @@ describe("the traffic timeline across a crash and a resume", () => {
       marks: { label: string; at: string }[];
     };
     const times = timeline.samples.map((s) => Date.parse(s.at));
+    // nothing from before the journal's first record
+    expect(Math.min(...times)).toBeGreaterThan(Date.parse(journalAt) - 1000);
     expect(Math.min(...times)).toBeLessThanOrEqual(beforeSamples[0].at);
     expect(times.filter((t) => t < crashedAt - 1000).length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...times)).toBeGreaterThan(crashedAt);
