@@ -97,7 +97,10 @@ export function chartData(input: ChartInput): ChartData {
       }
     }
   }
-  const first = seconds[0]?.t ?? input.steps[0]?.start ?? 0;
+  // The whole change window: steps that ran before the traffic started (provisioning)
+  // are on the axis too, not drawn outside the plot.
+  const starts = [...(seconds[0] ? [seconds[0].t] : []), ...input.steps.map((s) => s.start)];
+  const first = starts.length > 0 ? Math.min(...starts) : 0;
   const last = Math.max(
     seconds.at(-1)?.t2 ?? first + 1000,
     ...input.steps.map((s) => s.end),
@@ -126,10 +129,18 @@ export function chartData(input: ChartInput): ChartData {
  * still breaks the line.
  */
 function secondEdges(seconds: readonly SecondRow[]): (SecondRow & { k: number })[] {
-  return seconds.flatMap((r, i) => [
-    { ...r, k: 2 * i },
-    { ...r, t: r.t2, k: 2 * i + 1 },
-  ]);
+  const out: (SecondRow & { k: number })[] = [];
+  seconds.forEach((r, i) => {
+    const prev = seconds[i - 1];
+    // Seconds nobody measured (the runbook was not running: between a crash and its
+    // resume) break the lines instead of being bridged as if traffic had gone on.
+    if (prev && r.t > prev.t2 + 500) {
+      const gap = { successPct: null, rps: null, p50Ms: null, p99Ms: null };
+      out.push({ ...prev, ...gap, t: prev.t2, k: out.length });
+    }
+    out.push({ ...r, k: out.length }, { ...r, t: r.t2, k: out.length + 1 });
+  });
+  return out;
 }
 
 /** Points in edge order: one second's end and the next one's start share their x. */
