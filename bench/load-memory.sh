@@ -37,6 +37,11 @@ while kill -0 "$load_pid" 2>/dev/null; do
   rss=$(rss_mb "$load_pid") || true
   [[ -z $rss ]] && break
   n=$(sent)
+  if [[ -z ${first_rss:-} ]]; then
+    # the first second: threads, connections and buffers set up, little sent yet
+    first_rss=$rss
+    printf '%10s %10s %7ds  (start)\n' "$n" "$rss" $((SECONDS - start))
+  fi
   if ((n >= next_mark)); then
     printf '%9dM %10s %7ds\n' $((n / 1000000)) "$rss" $((SECONDS - start))
     # the spread of RSS from the first million on
@@ -54,4 +59,5 @@ wait "$load_pid" || true
 load_pid=
 echo "summary: $(tail -n 1 "$out/load.json")"
 echo "requests reached: $(sent)"
+[[ -n ${first_rss:-} ]] && echo "RSS after the first second: ${first_rss} MB"
 [[ -n $min_rss ]] && echo "RSS from the first million on: min ${min_rss} MB, max ${max_rss} MB"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Which way of driving undici is cheapest per request: several Clients with dispatch() and a
-# reused handler object, one Pool, client.request(), the Milo parser. Each variant sends the
+# Which HTTP client is cheapest per request: undici driven four ways (several Clients with
+# dispatch() and a reused handler object, one Pool, client.request(), the Milo parser) and
+# the load worker's own lean client (needs `npm run build`). Each variant sends the
 # same number of requests on 100 connections to the same local nginx, one thread, in
 # rotating order over several rounds; CPU µs per request is the number that matters on a
 # shared machine (req/s also depends on what else runs).
@@ -15,7 +16,7 @@ trap stop_nginx EXIT
 start_nginx
 
 node=$bench_repo/node_modules/.bin/node
-variants=(clients pool request milo)
+variants=(clients pool request milo lean)
 echo "nginx $NGINX_URL · $connections connections · $requests requests per run · $rounds rounds"
 printf '%-6s %-8s %10s %12s\n' round variant "req/s" "CPU µs/req"
 declare -A cpu_of

@@ -6,6 +6,9 @@
 //   pool      one Pool of C connections, pool.dispatch() with a reused handler object
 //   request   one Client per connection, await client.request() + body.dump()
 //   milo      as clients, with undici's experimental Milo HTTP/1 parser
+//   lean      the load worker's own client (src/traffic/request-loop.ts, from dist/): net
+//             sockets and its own response framing, with its per-second counting and
+//             latency histogram (work the undici variants above skip)
 // Usage: node bench/load-variants.ts <variant> <url> [requests=200000] [connections=100]
 import { Client, type Dispatcher, Pool } from "undici";
 
@@ -78,6 +81,21 @@ switch (variant) {
   case "request":
     for (let i = 0; i < connections; i++) void requestLane(new Client(origin)).catch(fail);
     break;
+  case "lean": {
+    const { RequestLoop } = (await import(
+      new URL("../dist/traffic/request-loop.js", import.meta.url).href
+    )) as typeof import("../src/traffic/request-loop.ts");
+    const loop = new RequestLoop(
+      { origin, path: target.pathname, connections, timeoutMs: 10_000, maxRequests: total },
+      { onBucket: () => undefined },
+    );
+    loop.start();
+    void loop.done.then((t) => {
+      done = t.requests;
+      finish();
+    }, fail);
+    break;
+  }
   default:
     fail(`unknown variant ${variant}`);
 }

@@ -79,9 +79,10 @@ printf '%s\n' "load average at end: $(cut -d ' ' -f 1 /proc/loadavg)"
 for peer in hey wrk; do
   med=$(ratios "$peer" | median)
   min=$(ratios "$peer" | sort -n | head -n 1)
+  max=$(ratios "$peer" | sort -n | tail -n 1)
   goal=$([[ $peer == hey ]] && echo 1.5 || echo 0.5)
-  awk -v p="$peer" -v med="$med" -v min="$min" -v g="$goal" 'BEGIN {
-    printf "load/%s: median %.2f× (lowest round %.2f×), goal ≥ %.1f×: %s\n", p, med, min, g,
-      (med >= g ? "met" : "MISSED")
+  awk -v p="$peer" -v med="$med" -v min="$min" -v max="$max" -v g="$goal" 'BEGIN {
+    printf "load/%s: median %.2f× (rounds from %.2f× to %.2f×), goal ≥ %.1f×: %s\n", p, med, min,
+      max, g, (med >= g ? "met" : "MISSED")
   }'
 done

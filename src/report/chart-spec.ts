@@ -97,7 +97,10 @@ export function chartData(input: ChartInput): ChartData {
       }
     }
   }
-  const first = seconds[0]?.t ?? input.steps[0]?.start ?? 0;
+  // The whole change window: steps that ran before the traffic started (provisioning)
+  // are on the axis too, not drawn outside the plot.
+  const starts = [...(seconds[0] ? [seconds[0].t] : []), ...input.steps.map((s) => s.start)];
+  const first = starts.length > 0 ? Math.min(...starts) : 0;
   const last = Math.max(
     seconds.at(-1)?.t2 ?? first + 1000,
     ...input.steps.map((s) => s.end),
@@ -119,11 +122,35 @@ export function chartData(input: ChartInput): ChartData {
   };
 }
 
+/**
+ * Each second as a flat segment over its whole span: its row at the start and again at the
+ * end, joined linearly. ("step-after" would draw a second only up to the next point, so the
+ * last second before a gap or the end of the run would not be drawn at all.) A null value
+ * still breaks the line.
+ */
+function secondEdges(seconds: readonly SecondRow[]): (SecondRow & { k: number })[] {
+  const out: (SecondRow & { k: number })[] = [];
+  seconds.forEach((r, i) => {
+    const prev = seconds[i - 1];
+    // Seconds nobody measured (the runbook was not running: between a crash and its
+    // resume) break the lines instead of being bridged as if traffic had gone on.
+    if (prev && r.t > prev.t2 + 500) {
+      const gap = { successPct: null, rps: null, p50Ms: null, p99Ms: null };
+      out.push({ ...prev, ...gap, t: prev.t2, k: out.length });
+    }
+    out.push({ ...r, k: out.length }, { ...r, t: r.t2, k: out.length + 1 });
+  });
+  return out;
+}
+
+/** Points in edge order: one second's end and the next one's start share their x. */
+const inEdgeOrder = { order: { field: "k", type: "quantitative" as const } };
+
 /** x on the shared UTC scale; only the bottom panel draws the axis. */
 const xAt = (field: string, domain: [number, number], withAxis = false) => ({
   field,
   type: "temporal" as const,
-  scale: { type: "utc" as const, domain },
+  scale: { type: "utc" as const, domainMin: domain[0], domainMax: domain[1] },
   axis: withAxis ? { title: "time (UTC)", format: "%H:%M:%S", labelFlush: true, grid: true } : null,
 });
 
@@ -165,6 +192,7 @@ export function buildChartSpec(input: ChartInput): TopLevelSpec {
   const d = chartData(input);
   const day = new Date(d.domain[0]).toISOString().slice(0, 10);
   const classes = orderFailureClasses(d.failures.map((f) => f.class));
+  const edges = secondEdges(d.seconds);
   const spec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
@@ -228,12 +256,12 @@ export function buildChartSpec(input: ChartInput): TopLevelSpec {
             encoding: { x: xAt("start", d.domain) },
           },
           {
-            data: { values: d.seconds },
+            data: { values: edges },
             mark: {
               type: "line",
               color: "#2ca02c",
               strokeWidth: 1.8,
-              interpolate: "step-after",
+              interpolate: "linear",
               // an outage second (null) breaks the line instead of being bridged
               invalid: "break-paths-show-domains",
             },
@@ -245,6 +273,7 @@ export function buildChartSpec(input: ChartInput): TopLevelSpec {
                 title: "% ok",
                 scale: { domain: [d.successFloor, 100], clamp: true },
               },
+              ...inEdgeOrder,
             },
           },
         ],
@@ -256,18 +285,20 @@ export function buildChartSpec(input: ChartInput): TopLevelSpec {
         layer: [
           ...stepBands(d),
           {
-            data: { values: d.seconds },
+            data: { values: edges },
             mark: {
               type: "area",
               color: "#1f77b4",
               opacity: 0.35,
               line: { color: "#1f77b4", strokeWidth: 1 },
-              interpolate: "step-after",
+              interpolate: "linear",
               invalid: "break-paths-show-domains",
             },
             encoding: {
               x: xAt("t", d.domain),
-              y: { field: "rps", type: "quantitative", title: "req/s" },
+              // not stacked: a second's end and the next one's start share their x (the
+              // area's path is sorted by x, a stable sort: ties keep the data's order)
+              y: { field: "rps", type: "quantitative", title: "req/s", stack: null },
             },
           },
         ],
@@ -309,18 +340,19 @@ export function buildChartSpec(input: ChartInput): TopLevelSpec {
         layer: [
           ...stepBands(d, undefined, false, true),
           {
-            data: { values: d.seconds },
+            data: { values: edges },
             transform: [{ fold: ["p50Ms", "p99Ms"], as: ["percentile", "ms"] }],
             mark: {
               type: "line",
               strokeWidth: 1.5,
-              interpolate: "step-after",
+              interpolate: "linear",
               invalid: "break-paths-show-domains",
             },
             encoding: {
               x: xAt("t", d.domain, true),
               // log scale: a p50 of 2 ms and a 2 s timeout are both readable
               y: { field: "ms", type: "quantitative", title: "ms", scale: { type: "log" } },
+              ...inEdgeOrder,
               color: {
                 field: "percentile",
                 type: "nominal",

@@ -92,7 +92,7 @@ ${
             `<li>step ${esc(o.step)} by ${esc(o.user)} at ${esc(o.at)}: ${esc(o.gates.map((g) => `${g.gate} (${g.reason})`).join(", "))}</li>`,
         )
         .join("")}</ul>`
-    : "<p>None: every gate passed on its own.</p>"
+    : "<p>None: no gate was overridden.</p>"
 }
 <h2>Errors</h2>
 ${

@@ -65,7 +65,7 @@ export function renderMarkdown(s: ReportSummary): string {
           (o) =>
             `- step ${o.step} by ${o.user} at ${o.at}: ${o.gates.map((g) => `${g.gate} (${g.reason})`).join(", ")}`,
         )
-      : ["None: every gate passed on its own."]),
+      : ["None: no gate was overridden."]),
     "",
     "## Failed requests by class",
     "",

@@ -3,8 +3,9 @@ import type { TrafficSource, TrafficTarget } from "../engine/ports.js";
 import type { Percentiles } from "./latency-histogram.js";
 import type { FromWorker, LoadWorkerConfig, LoadWorkerData, ToWorker } from "./load-protocol.js";
 import { type LoadSummary, SampleMerger } from "./sample-merger.js";
+import type { TimelineLog } from "./timeline-log.js";
 import { type LoadSample, type TrafficCounts, toStats } from "./traffic-stats.js";
-import { TrafficTimeline } from "./traffic-timeline.js";
+import { DEFAULT_MAX_MARKS, DEFAULT_MAX_SAMPLES, TrafficTimeline } from "./traffic-timeline.js";
 
 export type { LoadSummary } from "./sample-merger.js";
 
@@ -35,6 +36,13 @@ export interface LoadGeneratorOptions {
   body?: string;
   /** HTTPS: do not verify the server's certificate. */
   insecure?: boolean;
+  /**
+   * Where the timeline is kept across processes (a run's state directory): what earlier
+   * processes recorded is read once and comes first in timeline(), every sample and mark
+   * of this one is appended. Gates never see the earlier seconds: windows, marks and
+   * totals count this process's traffic only.
+   */
+  log?: TimelineLog;
 }
 
 export interface LoadGenerator extends TrafficSource {
@@ -138,15 +146,43 @@ export function createLoadGenerator(options: LoadGeneratorOptions = {}): LoadGen
   let run: Run | undefined;
   let running = false;
   let merger: SampleMerger | undefined;
+  const log = options.log;
+  const earlier = log?.read() ?? { samples: [], marks: [] };
+  const maxSamples = Math.max(1, options.maxSamples ?? DEFAULT_MAX_SAMPLES);
+  let logFailed = false;
+  /** Persisting is for the report: a full disk must not stop the traffic or the gates. */
+  const persist = (write: (l: TimelineLog) => void) => {
+    if (!log || logFailed) return;
+    try {
+      write(log);
+    } catch (err) {
+      logFailed = true;
+      process.stderr.write(
+        `warning: the traffic timeline could not be saved to ${log.path} (${err instanceof Error ? err.message : String(err)}); a resumed run's report will miss these seconds\n`,
+      );
+    }
+  };
+  // Nothing is written before the first start: a dry run marks its steps but sends no
+  // traffic, and must leave no timeline behind. Marks made until then are kept for it.
+  let persisting = false;
+  const pendingMarks: { label: string; at: number }[] = [];
+  const record = (s: LoadSample) => {
+    store.add(s);
+    persist((l) => l.appendSample(s));
+  };
 
   async function start(target: TrafficTarget, signal: AbortSignal): Promise<void> {
     if (running) throw new Error("the load generator is already running; stop it first");
     signal.throwIfAborted();
     const configs = workerConfigs(target, options);
+    if (!persisting) {
+      persisting = true;
+      for (const pm of pendingMarks.splice(0)) persist((l) => l.appendMark(pm.label, pm.at));
+    }
     const issued = options.maxRequests !== undefined ? new SharedArrayBuffer(4) : undefined;
     const workers = configs.map((config) => spawnWorker({ config, ...(issued ? { issued } : {}) }));
     running = true;
-    const m = new SampleMerger(workers.length, Date.now(), (s) => store.add(s));
+    const m = new SampleMerger(workers.length, Date.now(), record);
     merger = m;
 
     const ready = deferred<void>();
@@ -246,7 +282,12 @@ export function createLoadGenerator(options: LoadGeneratorOptions = {}): LoadGen
     start,
     stop,
     finished,
-    mark: (label) => store.mark(label),
+    mark: (label) => {
+      const at = Date.now();
+      store.mark(label, at);
+      if (persisting) persist((l) => l.appendMark(label, at));
+      else if (log && pendingMarks.length < DEFAULT_MAX_MARKS) pendingMarks.push({ label, at });
+    },
     subscribe: (listener) => store.subscribe(listener),
     window: (seconds) => toStats(store.windowCounts(seconds)),
     since: (mark) => toStats(store.sinceCounts(mark)),
@@ -255,6 +296,15 @@ export function createLoadGenerator(options: LoadGeneratorOptions = {}): LoadGen
     sinceCounts: (mark) => store.sinceCounts(mark),
     totalCounts: () => store.totalCounts(),
     latency: () => merger?.latency() ?? { p50: 0, p99: 0, max: 0 },
-    timeline: () => store.timeline(),
+    timeline: () => {
+      const now = store.timeline();
+      if (earlier.samples.length === 0 && earlier.marks.length === 0) return now;
+      const first = now.samples[0]?.at ?? Number.POSITIVE_INFINITY;
+      const samples = [...earlier.samples.filter((s) => s.at < first), ...now.samples];
+      return {
+        samples: samples.slice(Math.max(0, samples.length - maxSamples)),
+        marks: [...earlier.marks, ...now.marks],
+      };
+    },
   };
 }

@@ -58,6 +58,8 @@ const validateEvent = new Ajv({ strict: false }).compile(
   JSON.parse(readFileSync(join(repoRoot, "docs", "events.schema.json"), "utf8")),
 );
 let runIdSeen: string | undefined;
+/** When the first resumed run (traffic flowing since step 2) was SIGKILLed. */
+let firstKillAt = 0;
 function expectSchema(events: EngineEvent[]) {
   const ids = new Set<string>();
   for (const e of events) {
@@ -208,6 +210,7 @@ describe("local rehearsal through the real binary (--json)", () => {
     const runEvent = await p.waitFor((e) => e.type === "run", "run");
     expect(runEvent).toMatchObject({ resumeFrom: { step: "provision", index: 1 } });
     await p.step("migrate-nginx", "applying");
+    firstKillAt = Date.now();
     p.killGroup();
     expect((await p.exited).signal).toBe("SIGKILL");
   });
@@ -267,6 +270,19 @@ describe("local rehearsal through the real binary (--json)", () => {
     const dir = join(report, "..");
     for (const f of ["report.json", "timeline.csv", "timeline.json", "chart.svg", "chart.png"])
       expect(existsSync(join(dir, f)), f).toBe(true);
+    // The report covers the whole change window: the traffic of the runs killed before this
+    // one (kept in the stack's state directory) as well as this run's.
+    const timeline = JSON.parse(readFileSync(join(dir, "timeline.json"), "utf8")) as {
+      samples: { at: string; requests: number }[];
+    };
+    const beforeKill = timeline.samples.filter((s) => Date.parse(s.at) < firstKillAt - 1000);
+    expect(beforeKill.length).toBeGreaterThan(0);
+    expect(beforeKill.reduce((a, s) => a + s.requests, 0)).toBeGreaterThan(0);
+    const reportJson = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as {
+      requests: { total: number; failed: number };
+    };
+    expect(reportJson.requests.total).toBeGreaterThan(summary.requests.total);
+    expect(reportJson.requests.failed).toBe(0);
     const facts = await clusterFacts();
     expect(facts.asgs.some((n) => n?.includes("old"))).toBe(false);
     expect(runCli(["report", "--stack", "dev"], { env }).stdout).toContain("zero downtime");

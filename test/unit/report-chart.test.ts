@@ -117,3 +117,35 @@ describe("chart spec", () => {
     expect(d.seconds.at(-1)!.successPct).toBeNull();
   });
 });
+
+describe("a resumed run's chart", () => {
+  const sample = (second: number) => ({
+    at: T0 + second * 1000,
+    durationMs: 1000,
+    requests: 300,
+    ok: 300,
+    failed: 0,
+    errors: {},
+    p50Ms: 1,
+    p99Ms: 4,
+  });
+  // traffic for 0-9 s, the runbook killed, resumed: traffic again for 20-29 s
+  const samples = [...Array(10).keys(), ...[...Array(10).keys()].map((i) => i + 20)].map(sample);
+  const steps: ChartStep[] = [
+    { index: 1, id: "provision", title: "Provision", start: T0 - 30_000, end: T0 },
+    { index: 2, id: "start-traffic", title: "Start traffic", start: T0, end: T0 + 30_000 },
+  ];
+
+  it("spans the steps that ran before the traffic, and breaks the lines where nothing was measured", () => {
+    expect(chartData({ samples, steps, title: "t" }).domain[0]).toBe(T0 - 30_000);
+    const spec = buildChartSpec({ samples, steps, title: "t" }) as unknown as {
+      vconcat: { layer: { data?: { values?: { t: number; rps?: number | null }[] } }[] }[];
+    };
+    const rps = spec.vconcat[2]!.layer.at(-1)!.data!.values!;
+    // each second from its start to its end, and one null row at the end of second 9
+    const gap = rps.filter((r) => r.rps === null);
+    expect(gap.map((r) => r.t)).toEqual([T0 + 10_000]);
+    expect(rps.length).toBe(2 * samples.length + 1);
+    expect(rps.at(-1)!.t).toBe(T0 + 30_000);
+  });
+});

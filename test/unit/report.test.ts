@@ -198,6 +198,8 @@ async function syntheticReport(story: Story) {
     config: { gates: { ignoreFailureClasses: [] } },
     now: T0 + 61_000,
   });
+  // REPORT_OUT=<dir>: keep the files, e.g. to look at report.html in a browser
+  if (process.env.REPORT_OUT) cpSync(dir, join(process.env.REPORT_OUT, story), { recursive: true });
   return { s, dir };
 }
 

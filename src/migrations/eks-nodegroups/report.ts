@@ -38,12 +38,13 @@ export function createRunReport(o: {
     }),
     write: async () => {
       const dir = join(o.reportsDir, new Date().toISOString().replace(/[:.]/g, "-"));
+      const journal = new Journal(o.journalPath).read().records;
       const s = await writeReport({
         stack: o.stack,
         target: o.target,
         steps: o.steps,
-        journal: new Journal(o.journalPath).read().records,
-        timeline: o.traffic.timeline(),
+        journal,
+        timeline: sinceJournalStart(o.traffic.timeline(), journal[0]?.at),
         dir,
         // The last step writes the report while it runs: its status is the verdict's.
         ...(o.steps.at(-1) ? { reportStep: o.steps.at(-1)!.id } : {}),
@@ -60,5 +61,22 @@ export function createRunReport(o: {
         summary: `${s.verdict}: ${s.requests.total.toLocaleString("en-US")} requests, ${s.requests.failed} failed; report ${path}`,
       };
     },
+  };
+}
+
+/**
+ * The timeline from the journal's first record on: the change window. Traffic starts after
+ * that record; what is older came from a timeline file that outlived its journal (a
+ * journal moved away to start over) and belongs to another change.
+ */
+function sinceJournalStart(
+  t: ReturnType<TrafficSource["timeline"]>,
+  firstAt: string | undefined,
+): ReturnType<TrafficSource["timeline"]> {
+  const from = firstAt ? Date.parse(firstAt) : Number.NaN;
+  if (Number.isNaN(from)) return t;
+  return {
+    samples: t.samples.filter((x) => x.at + 1000 > from),
+    marks: t.marks.filter((m) => m.at >= from),
   };
 }

@@ -1,4 +1,5 @@
-import { journalPath, reportsDir } from "../../cli/state-dir.js";
+import { join } from "node:path";
+import { journalPath, reportsDir, stackDir } from "../../cli/state-dir.js";
 import { RunbookError } from "../../engine/errors.js";
 import type { Diagnostic } from "../../engine/ports.js";
 import { probeCheck } from "../../ops/between-nodes.js";
@@ -33,12 +34,19 @@ export async function createEksRun(o: {
   steps: { id: string; title: string }[];
 }): Promise<EksRun> {
   const { target, config } = o;
-  const { createLoadGenerator } = await import("../../traffic/load-generator.js");
+  const [{ createLoadGenerator }, { TimelineLog }] = await Promise.all([
+    import("../../traffic/load-generator.js"),
+    import("../../traffic/timeline-log.js"),
+  ]);
   const outputs = new StackOutputs(target.infra);
+  // The timeline is kept beside the journal, so the report of a resumed run covers the
+  // seconds before the crash too (the journal keeps the steps; this keeps the traffic).
+  const timelineLog = new TimelineLog(join(stackDir(o.stack), "traffic-timeline.jsonl"));
   const traffic = createLoadGenerator({
     connections: config.traffic.connections,
     rate: config.traffic.rate,
     timeoutMs: config.traffic.timeoutSeconds * 1000,
+    log: timelineLog,
   });
   let reportPath: string | undefined;
   const probes = createEksProbes({
@@ -97,6 +105,7 @@ export async function createEksRun(o: {
     reportPath: () => reportPath,
     close: async () => {
       if (traffic.running) await traffic.stop();
+      timelineLog.close();
     },
   };
 }
