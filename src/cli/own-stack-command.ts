@@ -12,9 +12,9 @@ import { createJsonRenderer } from "../render/json-renderer.js";
 import { createPlainRenderer } from "../render/plain-renderer.js";
 import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget } from "./options.js";
-import { parseOverrides, parseToStep } from "./run-command.js";
 import { invocationRunId } from "./run-id.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
+import { parseOverrides, parseToStep } from "./step-flags.js";
 
 // `eks-runbook --plan my-migration.yaml`: the same engine, journal, screen, JSON events and
 // report as the tutorial runbook, on your Pulumi project and your cluster. Everything is
