@@ -66,7 +66,8 @@ export async function ownStackCommand(raw: Record<string, unknown>): Promise<num
   };
   let ink: InkRenderer | undefined;
   if (renderer.mode === "ink") {
-    const { renderInk } = await import("../ui/render-ink.js");
+    const { withProductionReact } = await import("../ui/production-react.js");
+    const { renderInk } = await withProductionReact(() => import("../ui/render-ink.js"));
     ink = renderInk(actions, { interactive: renderer.canPrompt });
     listeners.push(ink.onEvent);
   }
