@@ -54,6 +54,8 @@ const { values } = parseArgs({
     "skip-gates": { type: "boolean", default: false },
     /** Seconds into our drain at which to write a heap snapshot (to see what holds memory). */
     "heap-snapshot-after": { type: "string" },
+    /** After each drain phase: a heap snapshot (run with --expose-gc to collect garbage first). */
+    "heap-snapshot-end": { type: "boolean", default: false },
   },
 });
 const int = (name: keyof typeof values, min: number) => {
@@ -109,8 +111,11 @@ class Meter {
   maxRss = 0;
   maxHeap = 0;
   startRss = 0;
+  /** process.memoryUsage() when RSS peaked: V8's heap vs native memory. */
+  atMax: NodeJS.MemoryUsage | undefined;
   #sample(): void {
     const m = process.memoryUsage();
+    if (m.rss > this.maxRss) this.atMax = m;
     this.maxRss = Math.max(this.maxRss, m.rss);
     this.maxHeap = Math.max(this.maxHeap, m.heapUsed);
   }
@@ -120,6 +125,7 @@ class Meter {
     this.startRss = process.memoryUsage().rss;
     this.maxRss = 0;
     this.maxHeap = 0;
+    this.atMax = undefined;
     this.#sample();
     this.#timer = setInterval(() => this.#sample(), 200);
   }
@@ -127,6 +133,8 @@ class Meter {
     maxRssMb: number;
     startRssMb: number;
     maxHeapMb: number;
+    /** Where the peak RSS was: V8 heap reserved/used, external and buffers, the rest native. */
+    breakdown: string;
     cpuPercent: number;
     seconds: number;
   } {
@@ -134,10 +142,23 @@ class Meter {
     const c = process.cpuUsage(this.#cpu);
     const wall = performance.now() - this.#t;
     this.#sample();
+    // With --expose-gc: what is still live at the end (a leak) vs garbage not yet collected.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const after = process.memoryUsage();
     return {
       maxRssMb: Math.round(this.maxRss / 2 ** 20),
       startRssMb: Math.round(this.startRss / 2 ** 20),
       maxHeapMb: Math.round(this.maxHeap / 2 ** 20),
+      breakdown: (() => {
+        const m = this.atMax;
+        if (!m) return "";
+        const mb = (x: number) => Math.round(x / 2 ** 20);
+        const end = gc
+          ? `; after a full GC at the end: heap used ${mb(after.heapUsed)} MB, RSS ${mb(after.rss)} MB`
+          : "";
+        return `at the peak: V8 heap ${mb(m.heapTotal)} MB reserved / ${mb(m.heapUsed)} MB used, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB), other (code, native, stacks) ${mb(m.rss - m.heapTotal - m.external)} MB${end}`;
+      })(),
       cpuPercent: Math.round(((c.user + c.system) / 1000 / wall) * 100),
       seconds: Math.round(wall / 100) / 10,
     };
@@ -572,6 +593,8 @@ try {
       `${group} gates after the drain`,
     );
     const cost = m.stop();
+    if (values["heap-snapshot-end"])
+      log(`heap snapshot after the ${group} drain: ${writeHeapSnapshot()}`);
     await drained.stop();
     await placed.stop();
     leftRef.stop();
@@ -640,11 +663,11 @@ try {
     `drained gate after the last pod left: ours ${ours.drainedGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.drainedGateMs.toFixed(0)} ms` : ""}; placement gate after the last moved pod Ready: ours ${ours.placementGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.placementGateMs.toFixed(0)} ms` : ""}`,
   );
   results.push(
-    `runbook process during our drain (drain + drained and placement gates): max RSS ${ours.cost.maxRssMb} MB (${ours.cost.startRssMb} MB when it started), max heap used ${ours.cost.maxHeapMb} MB, CPU ${ours.cost.cpuPercent}% of a core ${ours.cost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}`,
+    `runbook process during our drain (drain + drained and placement gates): max RSS ${ours.cost.maxRssMb} MB (${ours.cost.startRssMb} MB when it started), max heap used ${ours.cost.maxHeapMb} MB, CPU ${ours.cost.cpuPercent}% of a core ${ours.cost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}; ${ours.cost.breakdown}`,
   );
   if (theirs) {
     results.push(
-      `runbook process during kubectl's drain (gates only): max RSS ${theirs.cost.maxRssMb} MB (${theirs.cost.startRssMb} MB when it started), max heap used ${theirs.cost.maxHeapMb} MB, CPU ${theirs.cost.cpuPercent}% of a core`,
+      `runbook process during kubectl's drain (gates only): max RSS ${theirs.cost.maxRssMb} MB (${theirs.cost.startRssMb} MB when it started), max heap used ${theirs.cost.maxHeapMb} MB, CPU ${theirs.cost.cpuPercent}% of a core; ${theirs.cost.breakdown}`,
     );
   }
   console.log(`\n== scale bench (${elapsed()} in all)`);
