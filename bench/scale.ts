@@ -22,6 +22,7 @@
 
 import { registerHooks } from "node:module";
 import { parseArgs } from "node:util";
+import { writeHeapSnapshot } from "node:v8";
 import type { KubeConfig, KubernetesObject, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { Probe, ProbeResult } from "../src/engine/ports.js";
 
@@ -50,6 +51,11 @@ const { values } = parseArgs({
     trials: { type: "string", default: "20" },
     parallelism: { type: "string", default: "1" },
     "skip-kubectl": { type: "boolean", default: false },
+    "skip-gates": { type: "boolean", default: false },
+    /** Seconds into our drain at which to write a heap snapshot (to see what holds memory). */
+    "heap-snapshot-after": { type: "string" },
+    /** After each drain phase: a heap snapshot (run with --expose-gc to collect garbage first). */
+    "heap-snapshot-end": { type: "boolean", default: false },
   },
 });
 const int = (name: keyof typeof values, min: number) => {
@@ -103,21 +109,56 @@ class Meter {
   #cpu = process.cpuUsage();
   #t = performance.now();
   maxRss = 0;
+  maxHeap = 0;
+  startRss = 0;
+  /** process.memoryUsage() when RSS peaked: V8's heap vs native memory. */
+  atMax: NodeJS.MemoryUsage | undefined;
+  #sample(): void {
+    const m = process.memoryUsage();
+    if (m.rss > this.maxRss) this.atMax = m;
+    this.maxRss = Math.max(this.maxRss, m.rss);
+    this.maxHeap = Math.max(this.maxHeap, m.heapUsed);
+  }
   start(): void {
     this.#cpu = process.cpuUsage();
     this.#t = performance.now();
-    this.maxRss = process.memoryUsage().rss;
-    this.#timer = setInterval(() => {
-      this.maxRss = Math.max(this.maxRss, process.memoryUsage().rss);
-    }, 200);
+    this.startRss = process.memoryUsage().rss;
+    this.maxRss = 0;
+    this.maxHeap = 0;
+    this.atMax = undefined;
+    this.#sample();
+    this.#timer = setInterval(() => this.#sample(), 200);
   }
-  stop(): { maxRssMb: number; cpuPercent: number; seconds: number } {
+  stop(): {
+    maxRssMb: number;
+    startRssMb: number;
+    maxHeapMb: number;
+    /** Where the peak RSS was: V8 heap reserved/used, external and buffers, the rest native. */
+    breakdown: string;
+    cpuPercent: number;
+    seconds: number;
+  } {
     clearInterval(this.#timer);
     const c = process.cpuUsage(this.#cpu);
     const wall = performance.now() - this.#t;
-    this.maxRss = Math.max(this.maxRss, process.memoryUsage().rss);
+    this.#sample();
+    // With --expose-gc: what is still live at the end (a leak) vs garbage not yet collected.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const after = process.memoryUsage();
     return {
       maxRssMb: Math.round(this.maxRss / 2 ** 20),
+      startRssMb: Math.round(this.startRss / 2 ** 20),
+      maxHeapMb: Math.round(this.maxHeap / 2 ** 20),
+      breakdown: (() => {
+        const m = this.atMax;
+        if (!m) return "";
+        const mb = (x: number) => Math.round(x / 2 ** 20);
+        const end = gc
+          ? `; after a full GC at the end: heap used ${mb(after.heapUsed)} MB, RSS ${mb(after.rss)} MB`
+          : "";
+        return `at the peak: V8 heap ${mb(m.heapTotal)} MB reserved / ${mb(m.heapUsed)} MB used, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB), other (code, native, stacks) ${mb(m.rss - m.heapTotal - m.external)} MB${end}`;
+      })(),
       cpuPercent: Math.round(((c.user + c.system) / 1000 / wall) * 100),
       seconds: Math.round(wall / 100) / 10,
     };
@@ -383,119 +424,121 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
 
-  // ── gates at scale ─────────────────────────────────────────────────────────────
-  const meter = new Meter();
-  meter.start();
-  // Nodes gate over the old-a group (OLD nodes among all): one node leaves and comes back;
-  // the condition holds when the last of the group is Ready again.
-  const nodeLat: number[] = [];
-  const nodesRef = referenceCount(
-    kube.kc,
-    "/api/v1/nodes",
-    { labelSelector: `${NODE_GROUP_LABEL}=old-b` },
-    (o) =>
-      ((o as V1Node).status?.conditions ?? []).some(
-        (c) => c.type === "Ready" && c.status === "True",
-      ),
-  );
-  const nodesGate = runProbe(nodesProbe(kube, { selector: { group: "old-b" }, count: OLD + 1 }));
-  // The reference must have listed everything before it can time anything.
-  await within(
-    nodesRef.when((n) => n >= OLD),
-    60_000,
-    "reference sees the old-b nodes",
-  );
-  for (let t = 0; t < TRIALS; t++) {
-    const extra = `old-b-x${t}`;
-    await within(
-      nodesGate.next((r) => !r.ok),
-      30_000,
-      "nodes gate failing",
+  if (!values["skip-gates"]) {
+    // ── gates at scale ─────────────────────────────────────────────────────────────
+    const meter = new Meter();
+    meter.start();
+    // Nodes gate over the old-a group (OLD nodes among all): one node leaves and comes back;
+    // the condition holds when the last of the group is Ready again.
+    const nodeLat: number[] = [];
+    const nodesRef = referenceCount(
+      kube.kc,
+      "/api/v1/nodes",
+      { labelSelector: `${NODE_GROUP_LABEL}=old-b` },
+      (o) =>
+        ((o as V1Node).status?.conditions ?? []).some(
+          (c) => c.type === "Ready" && c.status === "True",
+        ),
     );
+    const nodesGate = runProbe(nodesProbe(kube, { selector: { group: "old-b" }, count: OLD + 1 }));
+    // The reference must have listed everything before it can time anything.
     await within(
-      nodesRef.when((n) => n <= OLD),
-      30_000,
-      "reference saw the extra node go",
+      nodesRef.when((n) => n >= OLD),
+      60_000,
+      "reference sees the old-b nodes",
     );
-    const held = nodesRef.when((n) => n >= OLD + 1);
-    const passed = nodesGate.next((r) => r.ok);
-    await createFakeNode(kube.core, {
-      name: extra,
-      instanceType: "t3.2xlarge",
-      kubeletVersion: "v1.33.13",
-      capacity: { cpu: "64", memory: "256Gi", pods: "250" },
-      labels: { [NODE_GROUP_LABEL]: "old-b" },
-      unschedulable: true,
-    });
-    const [tHeld, tPass] = await within(Promise.all([held, passed]), 60_000, "node Ready");
-    nodeLat.push(tPass - tHeld);
-    await kube.core.deleteNode({ name: extra });
-  }
-  await nodesGate.stop();
-  nodesRef.stop();
+    for (let t = 0; t < TRIALS; t++) {
+      const extra = `old-b-x${t}`;
+      await within(
+        nodesGate.next((r) => !r.ok),
+        30_000,
+        "nodes gate failing",
+      );
+      await within(
+        nodesRef.when((n) => n <= OLD),
+        30_000,
+        "reference saw the extra node go",
+      );
+      const held = nodesRef.when((n) => n >= OLD + 1);
+      const passed = nodesGate.next((r) => r.ok);
+      await createFakeNode(kube.core, {
+        name: extra,
+        instanceType: "t3.2xlarge",
+        kubeletVersion: "v1.33.13",
+        capacity: { cpu: "64", memory: "256Gi", pods: "250" },
+        labels: { [NODE_GROUP_LABEL]: "old-b" },
+        unschedulable: true,
+      });
+      const [tHeld, tPass] = await within(Promise.all([held, passed]), 60_000, "node Ready");
+      nodeLat.push(tPass - tHeld);
+      await kube.core.deleteNode({ name: extra });
+    }
+    await nodesGate.stop();
+    nodesRef.stop();
 
-  // Placement gate over one old group's pods (OLD_PODS of them, all nodes watched): a
-  // Deployment loses a replica and gets it back; the condition holds when it is Ready.
-  const placeLat: number[] = [];
-  const placeRef = referenceCount(
-    kube.kc,
-    `/api/v1/namespaces/${NS}/pods`,
-    { labelSelector: "tier=old-b" },
-    readyOn("old-b-", "old-b"),
-  );
-  const placeGate = runProbe(
-    placementProbe(kube, {
-      namespace: NS,
-      podSelector: "tier=old-b",
-      label: "old-b filler",
-      on: { group: "old-b" },
-      count: OLD_PODS,
-    }),
-  );
-  const target = specs.find((s) => s.tier === "old-b")!;
-  const scale = (replicas: number) =>
-    kube.apps.patchNamespacedDeploymentScale({
-      name: target.name,
-      namespace: NS,
-      body: [{ op: "replace", path: "/spec/replicas", value: replicas }],
-    });
-  await within(
-    placeRef.when((n) => n >= OLD_PODS),
-    60_000,
-    "reference sees the old-b pods",
-  );
-  for (let t = 0; t < TRIALS; t++) {
-    await within(
-      placeGate.next((r) => r.ok),
-      60_000,
-      "placement gate passing",
+    // Placement gate over one old group's pods (OLD_PODS of them, all nodes watched): a
+    // Deployment loses a replica and gets it back; the condition holds when it is Ready.
+    const placeLat: number[] = [];
+    const placeRef = referenceCount(
+      kube.kc,
+      `/api/v1/namespaces/${NS}/pods`,
+      { labelSelector: "tier=old-b" },
+      readyOn("old-b-", "old-b"),
     );
-    await scale(target.replicas - 1);
-    await within(
-      placeGate.next((r) => !r.ok),
-      60_000,
-      "placement gate failing",
+    const placeGate = runProbe(
+      placementProbe(kube, {
+        namespace: NS,
+        podSelector: "tier=old-b",
+        label: "old-b filler",
+        on: { group: "old-b" },
+        count: OLD_PODS,
+      }),
     );
+    const target = specs.find((s) => s.tier === "old-b")!;
+    const scale = (replicas: number) =>
+      kube.apps.patchNamespacedDeploymentScale({
+        name: target.name,
+        namespace: NS,
+        body: [{ op: "replace", path: "/spec/replicas", value: replicas }],
+      });
     await within(
-      placeRef.when((n) => n < OLD_PODS),
+      placeRef.when((n) => n >= OLD_PODS),
       60_000,
-      "reference saw a pod go",
+      "reference sees the old-b pods",
     );
-    const held = placeRef.when((n) => n >= OLD_PODS);
-    const passed = placeGate.next((r) => r.ok);
-    await scale(target.replicas);
-    const [tHeld, tPass] = await within(Promise.all([held, passed]), 60_000, "pod Ready");
-    placeLat.push(tPass - tHeld);
+    for (let t = 0; t < TRIALS; t++) {
+      await within(
+        placeGate.next((r) => r.ok),
+        60_000,
+        "placement gate passing",
+      );
+      await scale(target.replicas - 1);
+      await within(
+        placeGate.next((r) => !r.ok),
+        60_000,
+        "placement gate failing",
+      );
+      await within(
+        placeRef.when((n) => n < OLD_PODS),
+        60_000,
+        "reference saw a pod go",
+      );
+      const held = placeRef.when((n) => n >= OLD_PODS);
+      const passed = placeGate.next((r) => r.ok);
+      await scale(target.replicas);
+      const [tHeld, tPass] = await within(Promise.all([held, passed]), 60_000, "pod Ready");
+      placeLat.push(tPass - tHeld);
+    }
+    await placeGate.stop();
+    placeRef.stop();
+    const gateCost = meter.stop();
+    results.push(latencyLine(`nodes gate (${OLD + 1} nodes of ${totalNodes})`, nodeLat));
+    results.push(latencyLine(`placement gate (${OLD_PODS} pods, all nodes)`, placeLat));
+    results.push(
+      `runbook process during gates: max RSS ${gateCost.maxRssMb} MB, max heap used ${gateCost.maxHeapMb} MB, CPU ${gateCost.cpuPercent}% of a core over ${gateCost.seconds}s ${gateCost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}`,
+    );
+    log("gates measured");
   }
-  await placeGate.stop();
-  placeRef.stop();
-  const gateCost = meter.stop();
-  results.push(latencyLine(`nodes gate (${OLD + 1} nodes of ${totalNodes})`, nodeLat));
-  results.push(latencyLine(`placement gate (${OLD_PODS} pods, all nodes)`, placeLat));
-  results.push(
-    `runbook process during gates: max RSS ${gateCost.maxRssMb} MB, CPU ${gateCost.cpuPercent}% of a core over ${gateCost.seconds}s ${gateCost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}`,
-  );
-  log("gates measured");
 
   // ── drains: ours on old-a, kubectl on old-b ─────────────────────────────────────
   await uncordonNodes(kube, nodesOf.new, signal);
@@ -550,6 +593,8 @@ try {
       `${group} gates after the drain`,
     );
     const cost = m.stop();
+    if (values["heap-snapshot-end"])
+      log(`heap snapshot after the ${group} drain: ${writeHeapSnapshot()}`);
     await drained.stop();
     await placed.stop();
     leftRef.stop();
@@ -565,11 +610,19 @@ try {
 
   let pdbRetries = 0;
   let healthWaitMs = 0;
+  const snapshotAfter = values["heap-snapshot-after"];
   const ours = await measureDrain("old-a", async () => {
+    const snap =
+      snapshotAfter === undefined
+        ? undefined
+        : setTimeout(() => {
+            const file = writeHeapSnapshot();
+            log(`heap snapshot ${Number(snapshotAfter)}s into our drain: ${file}`);
+          }, Number(snapshotAfter) * 1000);
     const report = await drainNodes(kube, nodesOf["old-a"], signal, {
       nodeParallelism: PARALLELISM,
       nodeTimeoutMs: 10 * 60_000,
-    });
+    }).finally(() => clearTimeout(snap));
     pdbRetries = report.pdbRetries;
     healthWaitMs = report.nodes.reduce((n, r) => n + r.healthMs, 0);
   });
@@ -610,11 +663,11 @@ try {
     `drained gate after the last pod left: ours ${ours.drainedGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.drainedGateMs.toFixed(0)} ms` : ""}; placement gate after the last moved pod Ready: ours ${ours.placementGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.placementGateMs.toFixed(0)} ms` : ""}`,
   );
   results.push(
-    `runbook process during our drain (drain + drained and placement gates): max RSS ${ours.cost.maxRssMb} MB, CPU ${ours.cost.cpuPercent}% of a core ${ours.cost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}`,
+    `runbook process during our drain (drain + drained and placement gates): max RSS ${ours.cost.maxRssMb} MB (${ours.cost.startRssMb} MB when it started), max heap used ${ours.cost.maxHeapMb} MB, CPU ${ours.cost.cpuPercent}% of a core ${ours.cost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}; ${ours.cost.breakdown}`,
   );
   if (theirs) {
     results.push(
-      `runbook process during kubectl's drain (gates only): max RSS ${theirs.cost.maxRssMb} MB, CPU ${theirs.cost.cpuPercent}% of a core`,
+      `runbook process during kubectl's drain (gates only): max RSS ${theirs.cost.maxRssMb} MB (${theirs.cost.startRssMb} MB when it started), max heap used ${theirs.cost.maxHeapMb} MB, CPU ${theirs.cost.cpuPercent}% of a core; ${theirs.cost.breakdown}`,
     );
   }
   console.log(`\n== scale bench (${elapsed()} in all)`);

@@ -12,9 +12,9 @@ import { createJsonRenderer } from "../render/json-renderer.js";
 import { createPlainRenderer } from "../render/plain-renderer.js";
 import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget } from "./options.js";
-import { parseOverrides, parseToStep } from "./run-command.js";
 import { invocationRunId } from "./run-id.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
+import { parseOverrides, parseToStep } from "./step-flags.js";
 
 // `eks-runbook --plan my-migration.yaml`: the same engine, journal, screen, JSON events and
 // report as the tutorial runbook, on your Pulumi project and your cluster. Everything is
@@ -66,7 +66,8 @@ export async function ownStackCommand(raw: Record<string, unknown>): Promise<num
   };
   let ink: InkRenderer | undefined;
   if (renderer.mode === "ink") {
-    const { renderInk } = await import("../ui/render-ink.js");
+    const { withProductionReact } = await import("../ui/production-react.js");
+    const { renderInk } = await withProductionReact(() => import("../ui/render-ink.js"));
     ink = renderInk(actions, { interactive: renderer.canPrompt });
     listeners.push(ink.onEvent);
   }

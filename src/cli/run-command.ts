@@ -1,59 +1,20 @@
-import { Engine, INTENT_OVERRIDE } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
 import { AbortedError, InputError } from "../engine/errors.js";
 import type { EngineActions, EngineEvent } from "../engine/events.js";
-import { Journal } from "../engine/journal.js";
-import { type MigrationSpec, migrationSpecSchema } from "../infra/spec.js";
+import type { MigrationSpec } from "../infra/spec.js";
 import type { Logger } from "../log.js";
-import { logFieldsOf } from "../log-fields.js";
 import type { RunbookConfig } from "../migrations/eks-nodegroups/config.js";
 import type { EksContext } from "../migrations/eks-nodegroups/context.js";
 import type { EksRun } from "../migrations/eks-nodegroups/run-context.js";
 import type { EksStep } from "../migrations/eks-nodegroups/steps.js";
-import { createJsonRenderer } from "../render/json-renderer.js";
-import { createPlainRenderer } from "../render/plain-renderer.js";
 import type { RunTarget } from "../targets/target.js";
 import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget, type RunOptions } from "./options.js";
 import { invocationRunId } from "./run-id.js";
-import { lockIdentity, takeStackLock } from "./stack-lock.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
-import { targetRequest } from "./target-request.js";
 
 // `eks-runbook [run]`: validate everything first (nothing is created for bad input), pick
 // the renderer once, build the target, and let the engine drive.
-
-/** `--override-gates a,b`: names of gates (or `intent`) that may be overridden. */
-export function parseOverrides(
-  raw: unknown,
-  steps: readonly { gates: readonly { id: string }[] }[],
-): string[] {
-  if (raw === undefined || raw === false) return [];
-  const names = String(raw)
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const known = new Set([INTENT_OVERRIDE, ...steps.flatMap((s) => s.gates.map((g) => g.id))]);
-  const unknown = names.filter((n) => !known.has(n));
-  if (names.length === 0 || unknown.length > 0) {
-    throw new InputError(
-      `--override-gates: ${names.length === 0 ? "no gate named" : `unknown gate ${unknown.map((u) => `"${u}"`).join(", ")}`}`,
-      `Name the gates that may be overridden, comma-separated: ${[...known].join(", ")}.`,
-    );
-  }
-  return names;
-}
-
-export function parseToStep(raw: unknown, steps: readonly unknown[]): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > steps.length) {
-    throw new InputError(
-      `--to-step "${String(raw)}": must be a step number from 1 to ${steps.length}`,
-      "Pass the number of the last step to run, e.g. --to-step 4 (see `eks-runbook status`).",
-    );
-  }
-  return n;
-}
 
 interface RunPlan {
   config: RunbookConfig;
@@ -69,10 +30,12 @@ async function loadPlan(
   configFile: string | undefined,
   target: "local" | "aws",
 ) {
-  const [{ loadConfig }, { eksMigrationSteps }] = await Promise.all([
-    import("../migrations/eks-nodegroups/config.js"),
-    import("../migrations/eks-nodegroups/steps.js"),
-  ]);
+  const [{ loadConfig }, { eksMigrationSteps }, { parseOverrides, parseToStep }] =
+    await Promise.all([
+      import("../migrations/eks-nodegroups/config.js"),
+      import("../migrations/eks-nodegroups/steps.js"),
+      import("./step-flags.js"),
+    ]);
   const config = loadConfig(configFile, target);
   const steps = eksMigrationSteps(config);
   return {
@@ -112,8 +75,10 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     for (const l of listeners) l(e);
   };
   const runId = invocationRunId();
-  if (renderer.mode === "json") listeners.push(createJsonRenderer(out, runId));
-  if (renderer.mode === "plain") listeners.push(createPlainRenderer(out));
+  if (renderer.mode === "json")
+    listeners.push((await import("../render/json-renderer.js")).createJsonRenderer(out, runId));
+  if (renderer.mode === "plain")
+    listeners.push((await import("../render/plain-renderer.js")).createPlainRenderer(out));
 
   // The screen comes up first, so preflight and sandbox start-up are visible while they
   // run; until the engine exists, its actions reach the setup (only quitting makes sense).
@@ -125,7 +90,8 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   };
   let ink: InkRenderer | undefined;
   if (renderer.mode === "ink") {
-    const { renderInk } = await import("../ui/render-ink.js");
+    const { withProductionReact } = await import("../ui/production-react.js");
+    const { renderInk } = await withProductionReact(() => import("../ui/render-ink.js"));
     ink = renderInk(actions, { interactive: renderer.canPrompt });
     listeners.push(ink.onEvent);
   }
@@ -133,7 +99,10 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   try {
     // Bad input takes the screen down before its error is printed; nothing was created.
     plan ??= await loadPlan(raw, opts.config, opts.target);
-    const { logLevelFromEnv, createLogger } = await import("../log.js");
+    const [{ logLevelFromEnv, createLogger }, { takeStackLock }] = await Promise.all([
+      import("../log.js"),
+      import("./stack-lock.js"),
+    ]);
     logLevelFromEnv(); // a bad EKS_RUNBOOK_LOG_LEVEL is bad input: refused before anything is created
     if (!opts.dryRun)
       takeStackLock(opts.stack, {
@@ -158,9 +127,10 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   let run: EksRun;
   let initial = (await import("../migrations/eks-nodegroups/config.js")).initialSpec(config);
   try {
-    const [{ createTarget }, { createEksRun }] = await Promise.all([
+    const [{ createTarget }, { createEksRun }, { targetRequest }] = await Promise.all([
       import("../targets/create-target.js"),
       import("../migrations/eks-nodegroups/run-context.js"),
+      import("./target-request.js"),
     ]);
     target = await createTarget(targetRequest(opts, config, raw), {
       signal: setupAbort.signal,
@@ -169,7 +139,10 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
     });
     // One run per stack across machines too: a lock tag on the stack itself.
     if (!opts.dryRun) {
-      const { currentOwner } = await import("../engine/run-lock.js");
+      const [{ currentOwner }, { lockIdentity }] = await Promise.all([
+        import("../engine/run-lock.js"),
+        import("./stack-lock.js"),
+      ]);
       releaseStack = await target.infra.lockStack({
         owner: currentOwner(lockIdentity()),
         breakLock: raw.breakLock === true,
@@ -197,6 +170,14 @@ export async function runCommand(raw: Record<string, unknown>): Promise<number> 
   }
   const t = target;
 
+  // The engine, the journal's schemas (zod) and the log's field mapping load after the
+  // screen's first frame (the screen shows start-up while they do).
+  const [{ Engine }, { Journal }, { migrationSpecSchema }, { logFieldsOf }] = await Promise.all([
+    import("../engine/engine.js"),
+    import("../engine/journal.js"),
+    import("../infra/spec.js"),
+    import("../log-fields.js"),
+  ]);
   engine = new Engine({
     runId,
     steps,

@@ -171,21 +171,25 @@ export async function drainNodes(
   const running = [pdbs.run(watchSignal), health?.run(watchSignal)];
 
   try {
-    let initial: V1Pod[][];
+    // Only the keys of the pods to evict are kept: the drain itself re-lists each node when
+    // it gets there, and holding every node's full pod objects for the whole drain (tens of
+    // megabytes at 5,000 pods) would only serve this one event.
+    let planned: string[];
     try {
       if (opts.cordon !== false && nodes.length > 0) {
         await cordonNodes(kube, nodes, overall);
         emit({ type: "cordoned", nodes: [...nodes] });
       }
-      initial = await mapBounded(nodes, API_CONCURRENCY, (n) => listNodePods(kube, n, overall));
+      const perNode = await mapBounded(nodes, API_CONCURRENCY, async (n) =>
+        (await listNodePods(kube, n, overall))
+          .filter((p) => classifyForDrain(p, { force: opts.force }).kind !== "skip")
+          .map(podKey),
+      );
+      planned = perNode.flat();
     } catch (err) {
       if (signal.aborted) throw new AbortedError("drain interrupted");
       throw err;
     }
-    const planned: string[] = [];
-    for (const pods of initial)
-      for (const p of pods)
-        if (classifyForDrain(p, { force: opts.force }).kind !== "skip") planned.push(podKey(p));
     emit({ type: "planned", pods: planned.sort(), nodes: nodes.length });
 
     const evictions = concurrencyLimit(opts.podParallelism);

@@ -17,7 +17,14 @@ export interface InkRenderer {
 
 export function renderInk(
   actions: EngineActions,
-  opts: { interactive: boolean; write?: (text: string) => void },
+  opts: {
+    interactive: boolean;
+    write?: (text: string) => void;
+    /** Where frames go (default the process's stdout; bench/screen-cost.ts counts them). */
+    stdout?: NodeJS.WriteStream;
+    /** Called after each frame Ink writes. */
+    onRender?: () => void;
+  },
 ): InkRenderer {
   const store = createScreenStore(10);
   const instance = render(<App store={store} actions={actions} interactive={opts.interactive} />, {
@@ -25,6 +32,8 @@ export function renderInk(
     patchConsole: false,
     maxFps: 10,
     alternateScreen: true,
+    ...(opts.stdout ? { stdout: opts.stdout } : {}),
+    ...(opts.onRender ? { onRender: opts.onRender } : {}),
   });
   const write = opts.write ?? ((text: string) => process.stdout.write(text));
   let closed = false;
