@@ -326,7 +326,10 @@ export function buildChartSpec(input: ChartInput): TopLevelSpec {
                 field: "class",
                 type: "nominal",
                 title: "failure class",
-                scale: { domain: classes.length ? classes : ["none"], scheme: "set1" },
+                // No failure: one grey "none" entry, not set1's red, so a clean run looks clean.
+                scale: classes.length
+                  ? { domain: classes, scheme: "set1" }
+                  : { domain: ["none"], range: ["#9e9e9e"] },
               },
               order: { field: "class" },
             },
