@@ -64,6 +64,13 @@ export function onKey(prompt: Prompt, screen: Screen, key: KeyPress): KeyOutcome
 
   if (prompt.kind === "typed") {
     if (ctrlC) return abort("interrupted (Ctrl-C)");
+    // A fast typist or a paste delivers text and Enter in one chunk ("6\r"): type, then Enter.
+    const chunk = /^([^\r\n]*)[\r\n]/.exec(key.input);
+    if (chunk && !key.return) {
+      const typed = onKey(prompt, screen, { input: chunk[1] ?? "" });
+      if (typed.prompt.kind !== "typed") return typed;
+      return onKey(typed.prompt, screen, { input: "", return: true });
+    }
     // The question is gone (the engine moved on): drop the prompt.
     if (screen.awaiting?.step !== prompt.step || screen.awaiting.kind !== "confirm")
       return { prompt: NONE, handled: false };

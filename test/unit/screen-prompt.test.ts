@@ -72,6 +72,16 @@ describe("key safety (prompt reducer)", () => {
     expect(r.prompt).toEqual(none);
   });
 
+  it("a typed confirmation arriving in one chunk with its Enter (fast typing, paste) counts", () => {
+    const screen = confirming({ reason: "this step removes capacity", confirmWith: "5" });
+    expect(press(none, screen, "y", "5\r").effects).toEqual([
+      { kind: "decide", step: "drain", decision: "confirm" },
+    ]);
+    const wrong = press(none, screen, "y", "4\n");
+    expect(wrong.effects).toEqual([]);
+    expect(wrong.prompt).toMatchObject({ kind: "typed", error: '"4" is not 5; nothing applied' });
+  });
+
   it("q or Ctrl-C during an apply asks first; n continues, y cancels, a second Ctrl-C forces", () => {
     const applying: Screen = { current: "provision", steps: [step("provision", 1, "applying")] };
     let r = press(none, applying, "q");
