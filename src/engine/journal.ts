@@ -1,17 +1,9 @@
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, constants, fsyncSync, openSync, writeSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { InputError, userFsError } from "./errors.js";
+import { cutTornTail, readOwnFile } from "./line-file.js";
 import type { ChangeCounts } from "./ports.js";
 import { ensurePrivateDir, fsyncDir, type Warn } from "./private-dir.js";
 import { excerpt, looksSecret } from "./safe-text.js";
@@ -275,39 +267,25 @@ export class Journal<S> {
   }
 
   private readText(): string | undefined {
-    let fd: number;
-    try {
-      fd = openSync(this.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw userFsError(err, this.path, "journal") ?? err;
-    }
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) {
+    const r = readOwnFile(this.path, "journal", {
+      maxBytes: MAX_JOURNAL_BYTES,
+      tooLarge: "refuse",
+    });
+    switch (r.kind) {
+      case "missing":
+        return undefined;
+      case "not-a-file":
         throw new InputError(
           `journal ${this.path} is not a regular file`,
           "Move it away: the journal is a file the runbook writes itself.",
         );
-      }
-      if (st.size > MAX_JOURNAL_BYTES) {
+      case "too-large":
         throw new InputError(
-          `journal ${this.path} is ${st.size} bytes, more than the ${MAX_JOURNAL_BYTES} a journal can reach; it is not one this runbook wrote`,
+          `journal ${this.path} is ${r.size} bytes, more than the ${MAX_JOURNAL_BYTES} a journal can reach; it is not one this runbook wrote`,
           "Check the file; nothing was changed.",
         );
-      }
-      const buf = Buffer.alloc(st.size);
-      let off = 0;
-      while (off < buf.length) {
-        const n = readSync(fd, buf, off, buf.length - off, off);
-        if (n === 0) break;
-        off += n;
-      }
-      return buf.subarray(0, off).toString("utf8");
-    } catch (err) {
-      throw userFsError(err, this.path, "journal") ?? err;
-    } finally {
-      closeSync(fd);
+      case "text":
+        return r.text;
     }
   }
 
@@ -355,31 +333,6 @@ export class Journal<S> {
     }
     return fd;
   }
-}
-
-/** Cuts an unterminated last line (a torn write) so the next record starts on its own line. */
-function cutTornTail(fd: number): void {
-  const st = fstatSync(fd);
-  if (!st.isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" });
-  if (st.size === 0) return;
-  const chunk = Buffer.alloc(64 * 1024);
-  let end = st.size;
-  let first = true;
-  while (end > 0) {
-    const start = Math.max(0, end - chunk.length);
-    const n = readSync(fd, chunk, 0, end - start, start);
-    const nl = chunk.subarray(0, n).lastIndexOf(0x0a);
-    if (first && nl === n - 1) return; // ends cleanly
-    first = false;
-    if (nl !== -1) {
-      ftruncateSync(fd, start + nl + 1);
-      fsyncSync(fd);
-      return;
-    }
-    end = start;
-  }
-  ftruncateSync(fd, 0);
-  fsyncSync(fd);
 }
 
 export const now = (): string => new Date().toISOString();

@@ -1,18 +1,8 @@
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { userFsError } from "../engine/errors.js";
+import { cutTornTail, readOwnFile } from "../engine/line-file.js";
 import { ensurePrivateDir, fsyncDir, type Warn } from "../engine/private-dir.js";
 import type { LoadSample } from "./traffic-stats.js";
 import { DEFAULT_MAX_MARKS, DEFAULT_MAX_SAMPLES } from "./traffic-timeline.js";
@@ -172,33 +162,11 @@ export class TimelineLog {
   }
 
   private readText(): string | undefined {
-    let fd: number;
-    try {
-      fd = openSync(this.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw userFsError(err, this.path, "traffic timeline") ?? err;
-    }
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) {
-        this.warn(`warning: ${this.path} is not a regular file; the earlier timeline is ignored\n`);
-        return undefined;
-      }
-      // Larger than this runbook ever writes: read only the newest part (whole lines).
-      const size = Math.min(st.size, MAX_BYTES);
-      const buf = Buffer.alloc(size);
-      let got = 0;
-      while (got < size) {
-        const n = readSync(fd, buf, got, size - got, st.size - size + got);
-        if (n === 0) break;
-        got += n;
-      }
-      const text = buf.subarray(0, got).toString("utf8");
-      return size < st.size ? text.slice(text.indexOf("\n") + 1) : text;
-    } finally {
-      closeSync(fd);
-    }
+    // Larger than this runbook ever writes: read only the newest part (whole lines).
+    const r = readOwnFile(this.path, "traffic timeline", { maxBytes: MAX_BYTES, tooLarge: "tail" });
+    if (r.kind === "not-a-file")
+      this.warn(`warning: ${this.path} is not a regular file; the earlier timeline is ignored\n`);
+    return r.kind === "text" ? r.text : undefined;
   }
 
   private openForAppend(): number {
@@ -213,16 +181,4 @@ export class TimelineLog {
     cutTornTail(fd);
     return fd;
   }
-}
-
-/** Cuts an unterminated last line so the next record starts on its own line. */
-function cutTornTail(fd: number): void {
-  const size = fstatSync(fd).size;
-  if (size === 0) return;
-  const chunk = Buffer.alloc(Math.min(size, 64 * 1024));
-  const at = size - chunk.length;
-  readSync(fd, chunk, 0, chunk.length, at);
-  if (chunk[chunk.length - 1] === 0x0a) return;
-  const nl = chunk.lastIndexOf(0x0a);
-  ftruncateSync(fd, nl === -1 ? Math.max(0, at) : at + nl + 1);
 }
