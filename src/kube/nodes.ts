@@ -11,10 +11,20 @@ export interface NodeReadiness {
   reason?: string;
 }
 
+// The node lifecycle controller taints a node that is not (or no longer) Ready and removes the
+// taint a moment after the Ready condition turns True; until then the scheduler places nothing
+// there. A new node counts as ready only without these taints ("Taint based evictions" and
+// "Taint Nodes by Condition" in https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/).
+const CONDITION_TAINTS = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
+
 export function nodeReadiness(node: V1Node): NodeReadiness {
   const cond = node.status?.conditions?.find((c) => c.type === "Ready");
   if (!cond) return { ready: false, reason: "no Ready condition yet" };
-  if (cond.status === "True") return { ready: true };
+  if (cond.status === "True") {
+    const taint = node.spec?.taints?.find((t) => CONDITION_TAINTS.includes(t.key));
+    if (!taint) return { ready: true };
+    return { ready: false, reason: `Ready, still tainted ${taint.key}` };
+  }
   const reason = cond.reason ?? (cond.status === "Unknown" ? "NodeStatusUnknown" : "NotReady");
   return { ready: false, reason };
 }

@@ -1,5 +1,6 @@
 import type { CoreV1Api, V1Node, V1Taint } from "@kubernetes/client-node";
 import type { Taint } from "../infra/spec.js";
+import { nodeReadiness } from "../kube/nodes.js";
 
 // A kwok fake Node: kwok simulates its kubelet (Ready condition, heartbeats, pods on it) but
 // never creates nodes, so we do. Status may be set on create ("Nodes allow *all* fields,
@@ -130,7 +131,7 @@ export async function createFakeNode(core: CoreV1Api, spec: FakeNodeSpec): Promi
   return core.createNode({ body: buildFakeNode(spec) });
 }
 
-/** True when a Node's Ready condition is True. */
+/** True when the Node is Ready and the control plane has lifted its not-ready taint. */
 export function isNodeReady(node: V1Node): boolean {
-  return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+  return nodeReadiness(node).ready;
 }

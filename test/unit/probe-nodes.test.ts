@@ -28,6 +28,21 @@ describe("evaluateNodes", () => {
     );
   });
 
+  it("does not count a Ready node the control plane still taints not-ready (nothing schedules there yet)", () => {
+    const tainted = node("n2", { group: "new" });
+    tainted.spec = { taints: [{ key: "node.kubernetes.io/not-ready", effect: "NoSchedule" }] };
+    const r = evaluateNodes(
+      [node("n1", { group: "new" }), tainted],
+      { selector: { group: "new" }, count: 2 },
+      cp,
+    );
+    expect(r).toMatchObject({
+      ok: false,
+      reason:
+        "1/2 nodes of group new Ready: not Ready: n2 (Ready, still tainted node.kubernetes.io/not-ready)",
+    });
+  });
+
   it("ignores nodes of other groups and fails on a count that differs", () => {
     const nodes = [node("a", { group: "new" }), node("b", { group: "old" })];
     const r = evaluateNodes(nodes, { selector: { group: "new" }, count: 2 }, cp);
