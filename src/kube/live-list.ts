@@ -21,6 +21,11 @@ export interface LiveListSpec {
   itemType: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * Cuts each raw item to what the reader needs before it is deserialized and cached (e.g.
+   * podEssentials); managedFields are dropped either way.
+   */
+  project?: (raw: unknown) => unknown;
 }
 
 export interface LiveListOptions {
@@ -129,6 +134,11 @@ export class LiveList<T extends KubernetesObject> {
     }
   }
 
+  #project(raw: unknown): unknown {
+    const slimmed = slim(raw);
+    return this.#spec.project ? this.#spec.project(slimmed) : slimmed;
+  }
+
   async #list(signal: AbortSignal, onChange: () => void): Promise<void> {
     const { path, itemType, labelSelector, fieldSelector } = this.#spec;
     const raw = (await kubeGetJson(this.#kc, path, { labelSelector, fieldSelector }, signal)) as {
@@ -137,7 +147,7 @@ export class LiveList<T extends KubernetesObject> {
     };
     const next = new Map<string, T>();
     for (const item of raw.items ?? []) {
-      const obj = ObjectSerializer.deserialize(slim(item), itemType, "") as T;
+      const obj = ObjectSerializer.deserialize(this.#project(item), itemType, "") as T;
       next.set(keyOf(obj), obj);
     }
     this.#items = next;
@@ -175,7 +185,7 @@ export class LiveList<T extends KubernetesObject> {
           if (statusCodeOf(obj) === 410) out.gone = true;
           return; // the server closes the stream after an ERROR event
         }
-        const item = ObjectSerializer.deserialize(slim(obj), itemType, "") as T;
+        const item = ObjectSerializer.deserialize(this.#project(obj), itemType, "") as T;
         const rv = item.metadata?.resourceVersion;
         if (rv) this.#rv = rv;
         if (type === "BOOKMARK") return;

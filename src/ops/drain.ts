@@ -3,6 +3,7 @@ import { AbortedError, errorMessage, InputError } from "../engine/errors.js";
 import { Backoff, type BackoffOptions, sleep } from "../kube/backoff.js";
 import type { KubeClients } from "../kube/clients.js";
 import { LiveList } from "../kube/live-list.js";
+import { podEssentials } from "../kube/pod-essentials.js";
 import { classifyForDrain, describePodState, isPodTerminating, podKey } from "../kube/pods.js";
 import { cordonNodes } from "./cordon.js";
 import { evictPod } from "./evict.js";
@@ -424,6 +425,7 @@ async function drainOneNode(
     path: "/api/v1/pods",
     itemType: "V1Pod",
     fieldSelector: `spec.nodeName=${node}`,
+    project: podEssentials,
   });
 
   // Evaluated on every change of the node's pods: start evicting newcomers, notice the

@@ -9,6 +9,7 @@ import {
   nodeMatches,
 } from "../kube/node-selector.js";
 import { nodeName } from "../kube/nodes.js";
+import { podEssentials } from "../kube/pod-essentials.js";
 import { classifyForDrain, describePodState, podKey } from "../kube/pods.js";
 import { observeSources } from "./cluster-probe.js";
 import { listSomeOf, plural } from "./report-changes.js";
@@ -72,6 +73,7 @@ export function drainedProbe(kube: KubeClients, exp: DrainedExpectation): Probe 
         path: "/api/v1/pods",
         itemType: "V1Pod",
         fieldSelector: "status.phase!=Succeeded,status.phase!=Failed",
+        project: podEssentials,
       });
       const nodes = new LiveList<V1Node>(kube.kc, {
         path: "/api/v1/nodes",

@@ -4,6 +4,7 @@ import type { KubeClients } from "../kube/clients.js";
 import { LiveList } from "../kube/live-list.js";
 import { describeSelector, type NodeGroupSelector, nodeMatches } from "../kube/node-selector.js";
 import { describeNodePlacement } from "../kube/nodes.js";
+import { podEssentials } from "../kube/pod-essentials.js";
 import { describePodState, isPodFinished, isPodReady, isPodTerminating } from "../kube/pods.js";
 import { observeSources } from "./cluster-probe.js";
 import { listSomeOf, plural } from "./report-changes.js";
@@ -101,6 +102,7 @@ export function placementProbe(kube: KubeClients, exp: PlacementExpectation): Pr
         path: `/api/v1/namespaces/${encodeURIComponent(exp.namespace)}/pods`,
         itemType: "V1Pod",
         labelSelector: exp.podSelector,
+        project: podEssentials,
       });
       const nodes = new LiveList<V1Node>(kube.kc, { path: "/api/v1/nodes", itemType: "V1Node" });
       // The node index is rebuilt only when a node changed, not on every pod event.
