@@ -1,5 +1,7 @@
 // Scale: the runbook's gates and drain on a large kwok cluster, side by side with
-// `kubectl drain` on the same cluster, and the runbook's own memory and CPU meanwhile.
+// `kubectl drain` on the same cluster, and the runbook's own memory and CPU meanwhile. The
+// gates and the drain run compiled (dist/, `npm run build` first) in a process of their own
+// (bench/scale-runbook.mjs), so its RSS and CPU are the runbook's, not the bench's.
 //
 // The cluster: `--standard` nodes carrying background filler, two identical old groups
 // ("old-a", "old-b", `--old` nodes each) carrying `--old-pods` filler pods each (Deployments
@@ -12,7 +14,7 @@
 // Run (toolchain built, from the repo root; heavy: one at a time):
 //   flock /tmp/eks-heavy.lock npx node --experimental-transform-types --no-warnings \
 //     bench/scale.ts [--standard 100] [--old 300] [--new 300] [--old-pods 5000] \
-//     [--background-pods 0] [--replicas 50] [--trials 20] [--dist]
+//     [--background-pods 0] [--replicas 50] [--trials 20]
 // Defaults are DESIGN.md's size (1,000 nodes, 10,000 filler pods). Time is dominated by
 // kube-controller-manager creating pods (its client is limited to 20 requests/s by
 // default): about (2 × old-pods + background-pods) / 20 s of set-up, and at least
@@ -20,11 +22,11 @@
 //   --standard 40 --old 100 --new 100 --old-pods 1200 --replicas 20 --trials 10  (~8 min)
 // It starts its own sandbox ("bench-scale") and removes it at the end.
 
+import { type ChildProcess, fork } from "node:child_process";
+import { existsSync } from "node:fs";
 import { registerHooks } from "node:module";
 import { parseArgs } from "node:util";
-import { writeHeapSnapshot } from "node:v8";
 import type { KubeConfig, KubernetesObject, V1Node, V1Pod } from "@kubernetes/client-node";
-import type { Probe, ProbeResult } from "../src/engine/ports.js";
 
 const { values } = parseArgs({
   options: {
@@ -42,23 +44,12 @@ const { values } = parseArgs({
     "heap-snapshot-after": { type: "string" },
     /** After each drain phase: a heap snapshot (run with --expose-gc to collect garbage first). */
     "heap-snapshot-end": { type: "boolean", default: false },
-    /**
-     * Load the runbook's code from the compiled dist/ (`npm run build` first), as the binary
-     * does, instead of through Node's TypeScript transform: its RSS is then the product's.
-     */
-    dist: { type: "boolean", default: false },
   },
 });
 
-// Source files import each other as "./x.js"; let Node find the .ts file next to it. With
-// --dist, the bench's imports of ../src/ go to ../dist/ instead.
-const SRC = new URL("../src/", import.meta.url).href;
-const DIST = new URL("../dist/", import.meta.url).href;
+// Source files import each other as "./x.js"; let Node find the .ts file next to it.
 registerHooks({
   resolve(specifier, context, next) {
-    if (values.dist && specifier.startsWith("../src/") && context.parentURL === import.meta.url) {
-      return next(new URL(specifier, import.meta.url).href.replace(SRC, DIST), context);
-    }
     try {
       return next(specifier, context);
     } catch (err) {
@@ -88,11 +79,7 @@ const { execa } = await import("execa");
 const { kubeClientsFromFile } = await import("../src/kube/clients.js");
 const { isPodReady } = await import("../src/kube/pods.js");
 const { uncordonNodes } = await import("../src/ops/cordon.js");
-const { drainNodes } = await import("../src/ops/drain.js");
 const { mapBounded } = await import("../src/ops/limit.js");
-const { drainedProbe } = await import("../src/probes/drained-probe.js");
-const { nodesProbe } = await import("../src/probes/nodes-probe.js");
-const { placementProbe } = await import("../src/probes/placement-probe.js");
 const { createFakeNode } = await import("../src/sandbox/fake-node.js");
 const { sandboxDown, sandboxUp } = await import("../src/sandbox/sandbox.js");
 const { toolchain } = await import("../src/sandbox/toolchain.js");
@@ -114,65 +101,110 @@ const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
 const log = (line: string) => console.log(`[${elapsed()}] ${line}`);
 
-// ── the runbook's own cost: RSS and CPU of this process, per phase ───────────────────
-class Meter {
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #cpu = process.cpuUsage();
-  #t = performance.now();
-  maxRss = 0;
-  maxHeap = 0;
-  startRss = 0;
-  /** process.memoryUsage() when RSS peaked: V8's heap vs native memory. */
-  atMax: NodeJS.MemoryUsage | undefined;
-  #sample(): void {
-    const m = process.memoryUsage();
-    if (m.rss > this.maxRss) this.atMax = m;
-    this.maxRss = Math.max(this.maxRss, m.rss);
-    this.maxHeap = Math.max(this.maxHeap, m.heapUsed);
+// ── the runbook: its gates and drain in a child process (bench/scale-runbook.mjs) ────
+interface Cost {
+  maxRssMb: number;
+  startRssMb: number;
+  maxHeapMb: number;
+  /** Where the peak RSS was: V8 heap reserved/used, external and buffers, the rest native. */
+  breakdown: string;
+  cpuPercent: number;
+  seconds: number;
+}
+type FromRunbook = { id?: number; type: string } & Record<string, unknown>;
+
+class RunbookProcess {
+  readonly #child: ChildProcess;
+  #next = 1;
+  readonly #handlers = new Map<number, (m: FromRunbook) => void>();
+  readonly ready: Promise<void>;
+
+  constructor(kubeconfig: string) {
+    const script = new URL("./scale-runbook.mjs", import.meta.url);
+    if (!existsSync(new URL("../dist/ops/drain.js", import.meta.url))) {
+      throw new Error(
+        "dist/ is missing: run `npm run build` first (the bench measures the compiled runbook)",
+      );
+    }
+    // Plain Node: none of this process's flags (its TypeScript transform) in the measured one.
+    this.#child = fork(script, [kubeconfig], { execArgv: ["--expose-gc"], stdio: "inherit" });
+    // A crashed child fails whatever waits on it instead of hanging the bench.
+    this.#child.on("exit", (code, sig) => {
+      for (const h of this.#handlers.values())
+        h({ type: "error", message: `exited (${code ?? sig})` });
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.#child.once("exit", (code) => reject(new Error(`runbook process exited (${code})`)));
+      this.#child.on("message", (m: FromRunbook) => {
+        if (m.type === "ready") resolve();
+        else if (m.id !== undefined) this.#handlers.get(m.id)?.(m);
+      });
+    });
   }
-  start(): void {
-    this.#cpu = process.cpuUsage();
-    this.#t = performance.now();
-    this.startRss = process.memoryUsage().rss;
-    this.maxRss = 0;
-    this.maxHeap = 0;
-    this.atMax = undefined;
-    this.#sample();
-    this.#timer = setInterval(() => this.#sample(), 200);
-  }
-  stop(): {
-    maxRssMb: number;
-    startRssMb: number;
-    maxHeapMb: number;
-    /** Where the peak RSS was: V8 heap reserved/used, external and buffers, the rest native. */
-    breakdown: string;
-    cpuPercent: number;
-    seconds: number;
-  } {
-    clearInterval(this.#timer);
-    const c = process.cpuUsage(this.#cpu);
-    const wall = performance.now() - this.#t;
-    this.#sample();
-    // With --expose-gc: what is still live at the end (a leak) vs garbage not yet collected.
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    const after = process.memoryUsage();
+
+  /** Sends a command; resolves with the first answer of one of `types`. */
+  #ask(cmd: Record<string, unknown>, types: string[], onOther?: (m: FromRunbook) => void) {
+    const id = this.#next++;
     return {
-      maxRssMb: Math.round(this.maxRss / 2 ** 20),
-      startRssMb: Math.round(this.startRss / 2 ** 20),
-      maxHeapMb: Math.round(this.maxHeap / 2 ** 20),
-      breakdown: (() => {
-        const m = this.atMax;
-        if (!m) return "";
-        const mb = (x: number) => Math.round(x / 2 ** 20);
-        const end = gc
-          ? `; after a full GC at the end: heap used ${mb(after.heapUsed)} MB, RSS ${mb(after.rss)} MB`
-          : "";
-        return `at the peak: V8 heap ${mb(m.heapTotal)} MB reserved / ${mb(m.heapUsed)} MB used, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB), other (code, native, stacks) ${mb(m.rss - m.heapTotal - m.external)} MB${end}`;
-      })(),
-      cpuPercent: Math.round(((c.user + c.system) / 1000 / wall) * 100),
-      seconds: Math.round(wall / 100) / 10,
+      id,
+      answer: new Promise<FromRunbook>((resolve, reject) => {
+        this.#handlers.set(id, (m) => {
+          if (m.type === "error") reject(new Error(`runbook process: ${String(m.message)}`));
+          else if (types.includes(m.type)) resolve(m);
+          else onOther?.(m);
+        });
+        this.#child.send({ ...cmd, id });
+      }),
     };
+  }
+
+  /** Keeps a gate running; hands out "next verdict satisfying …" promises with their instant. */
+  probe(kind: "nodes" | "placement" | "drained", exp: unknown) {
+    let latest: { ok: boolean } | undefined;
+    let waiter: { pred: (r: { ok: boolean }) => boolean; resolve: (t: number) => void } | undefined;
+    const { id } = this.#ask({ cmd: "probe", kind, exp }, [], (m) => {
+      if (m.type !== "report") return;
+      const r = { ok: m.ok === true };
+      latest = r;
+      if (waiter?.pred(r)) {
+        const w = waiter;
+        waiter = undefined;
+        // The child's epoch instant on this process's performance.now() scale.
+        w.resolve((m.at as number) - performance.timeOrigin);
+      }
+    });
+    return {
+      next: (pred: (r: { ok: boolean }) => boolean) =>
+        new Promise<number>((resolve) => {
+          if (latest && pred(latest)) resolve(performance.now());
+          else waiter = { pred, resolve };
+        }),
+      stop: () => this.#ask({ cmd: "stop", target: id }, ["stopped"]).answer,
+    };
+  }
+
+  async drain(nodes: string[], parallelism: number) {
+    const m = await this.#ask({ cmd: "drain", nodes, parallelism }, ["drained"]).answer;
+    return { pdbRetries: m.pdbRetries as number, healthMs: m.healthMs as number };
+  }
+
+  async meterStart(): Promise<void> {
+    await this.#ask({ cmd: "meter-start" }, ["meter"]).answer;
+  }
+
+  async meterStop(): Promise<Cost> {
+    return (await this.#ask({ cmd: "meter-stop" }, ["meter"]).answer).cost as Cost;
+  }
+
+  async heapSnapshot(): Promise<string> {
+    return (await this.#ask({ cmd: "heap-snapshot" }, ["heap-snapshot"]).answer).file as string;
+  }
+
+  async exit(): Promise<void> {
+    const gone = new Promise((r) => this.#child.once("exit", r));
+    this.#child.send({ cmd: "exit" });
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000).unref())]);
+    this.#child.kill("SIGKILL");
   }
 }
 
@@ -237,35 +269,6 @@ function referenceCount(
   };
 }
 
-/** Keeps a probe running and hands out "next report satisfying …" promises with their instant. */
-function runProbe(probe: Probe) {
-  const ac = new AbortController();
-  let latest: ProbeResult | undefined;
-  let waiter: { pred: (r: ProbeResult) => boolean; resolve: (t: number) => void } | undefined;
-  const done = probe.observe(ac.signal, (r) => {
-    latest = r;
-    if (waiter?.pred(r)) {
-      const w = waiter;
-      waiter = undefined;
-      w.resolve(performance.now());
-    }
-  });
-  return {
-    next: (pred: (r: ProbeResult) => boolean) =>
-      new Promise<number>((resolve) => {
-        if (latest && pred(latest)) resolve(performance.now());
-        else waiter = { pred, resolve };
-      }),
-    get latest() {
-      return latest;
-    },
-    stop: async () => {
-      ac.abort();
-      await done;
-    },
-  };
-}
-
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     p,
@@ -307,11 +310,13 @@ console.log(
 log(`starting sandbox ${NAME} …`);
 const info = await sandboxUp({ name: NAME, agent: false, timeoutMs: 5 * 60_000 });
 const kube = kubeClientsFromFile(info.kubeconfigPath);
+const runbook = new RunbookProcess(info.kubeconfigPath);
 const kubectl = toolchain().bin.kubectl;
 const signal = AbortSignal.timeout(2 * 60 * 60_000);
 const results: string[] = [];
 
 try {
+  await runbook.ready;
   // ── set-up ─────────────────────────────────────────────────────────────────────
   await kube.core.createNamespace({ body: { metadata: { name: NS } } }).catch(() => {});
   const all = Object.entries(nodesOf).flatMap(([g, names]) => names.map((n) => ({ g, n })));
@@ -437,8 +442,7 @@ try {
 
   if (!values["skip-gates"]) {
     // ── gates at scale ─────────────────────────────────────────────────────────────
-    const meter = new Meter();
-    meter.start();
+    await runbook.meterStart();
     // Nodes gate over the old-a group (OLD nodes among all): one node leaves and comes back;
     // the condition holds when the last of the group is Ready again.
     const nodeLat: number[] = [];
@@ -451,7 +455,7 @@ try {
           (c) => c.type === "Ready" && c.status === "True",
         ),
     );
-    const nodesGate = runProbe(nodesProbe(kube, { selector: { group: "old-b" }, count: OLD + 1 }));
+    const nodesGate = runbook.probe("nodes", { selector: { group: "old-b" }, count: OLD + 1 });
     // The reference must have listed everything before it can time anything.
     await within(
       nodesRef.when((n) => n >= OLD),
@@ -496,15 +500,13 @@ try {
       { labelSelector: "tier=old-b" },
       readyOn("old-b-", "old-b"),
     );
-    const placeGate = runProbe(
-      placementProbe(kube, {
-        namespace: NS,
-        podSelector: "tier=old-b",
-        label: "old-b filler",
-        on: { group: "old-b" },
-        count: OLD_PODS,
-      }),
-    );
+    const placeGate = runbook.probe("placement", {
+      namespace: NS,
+      podSelector: "tier=old-b",
+      label: "old-b filler",
+      on: { group: "old-b" },
+      count: OLD_PODS,
+    });
     const target = specs.find((s) => s.tier === "old-b")!;
     const scale = (replicas: number) =>
       kube.apps.patchNamespacedDeploymentScale({
@@ -542,7 +544,7 @@ try {
     }
     await placeGate.stop();
     placeRef.stop();
-    const gateCost = meter.stop();
+    const gateCost = await runbook.meterStop();
     results.push(latencyLine(`nodes gate (${OLD + 1} nodes of ${totalNodes})`, nodeLat));
     results.push(latencyLine(`placement gate (${OLD_PODS} pods, all nodes)`, placeLat));
     results.push(
@@ -569,16 +571,14 @@ try {
       { labelSelector: `tier=${tier}` },
       readyOn("new-", tier),
     );
-    const drained = runProbe(drainedProbe(kube, { selector: { group } }));
-    const placed = runProbe(
-      placementProbe(kube, {
-        namespace: NS,
-        podSelector: `tier=${tier}`,
-        label: `${tier} filler`,
-        on: { group: "new" },
-        count: OLD_PODS,
-      }),
-    );
+    const drained = runbook.probe("drained", { selector: { group } });
+    const placed = runbook.probe("placement", {
+      namespace: NS,
+      podSelector: `tier=${tier}`,
+      label: `${tier} filler`,
+      on: { group: "new" },
+      count: OLD_PODS,
+    });
     await within(
       drained.next((r) => !r.ok),
       60_000,
@@ -589,8 +589,7 @@ try {
       60_000,
       "reference sees the pods to drain",
     );
-    const m = new Meter();
-    m.start();
+    await runbook.meterStart();
     const tLeft = leftRef.when((n) => n === 0);
     const tMoved = movedRef.when((n) => n >= OLD_PODS);
     const pDrained = drained.next((r) => r.ok);
@@ -603,9 +602,9 @@ try {
       10 * 60_000,
       `${group} gates after the drain`,
     );
-    const cost = m.stop();
+    const cost = await runbook.meterStop();
     if (values["heap-snapshot-end"])
-      log(`heap snapshot after the ${group} drain: ${writeHeapSnapshot()}`);
+      log(`heap snapshot after the ${group} drain: ${await runbook.heapSnapshot()}`);
     await drained.stop();
     await placed.stop();
     leftRef.stop();
@@ -626,16 +625,15 @@ try {
     const snap =
       snapshotAfter === undefined
         ? undefined
-        : setTimeout(() => {
-            const file = writeHeapSnapshot();
+        : setTimeout(async () => {
+            const file = await runbook.heapSnapshot();
             log(`heap snapshot ${Number(snapshotAfter)}s into our drain: ${file}`);
           }, Number(snapshotAfter) * 1000);
-    const report = await drainNodes(kube, nodesOf["old-a"], signal, {
-      nodeParallelism: PARALLELISM,
-      nodeTimeoutMs: 10 * 60_000,
-    }).finally(() => clearTimeout(snap));
+    const report = await runbook
+      .drain(nodesOf["old-a"], PARALLELISM)
+      .finally(() => clearTimeout(snap));
     pdbRetries = report.pdbRetries;
-    healthWaitMs = report.nodes.reduce((n, r) => n + r.healthMs, 0);
+    healthWaitMs = report.healthMs;
   });
   log(`ours: ${ours.seconds.toFixed(1)}s`);
   let theirs: typeof ours | undefined;
@@ -684,6 +682,7 @@ try {
   console.log(`\n== scale bench (${elapsed()} in all)`);
   for (const r of results) console.log(r);
 } finally {
+  await runbook.exit();
   await kube.close();
   await sandboxDown({ name: NAME });
 }

@@ -13,6 +13,7 @@ import { createPlainRenderer } from "../render/plain-renderer.js";
 import type { InkRenderer } from "../ui/render-ink.js";
 import { chooseRenderer, parseTarget } from "./options.js";
 import { invocationRunId } from "./run-id.js";
+import { lockIdentity, takeStackLock } from "./stack-lock.js";
 import { journalPath, logPath, validateStackName } from "./state-dir.js";
 import { parseOverrides, parseToStep } from "./step-flags.js";
 
@@ -44,6 +45,9 @@ export async function ownStackCommand(raw: Record<string, unknown>): Promise<num
       "Pass --yes to confirm every step unattended, or --dry-run to only show the previews.",
     );
   }
+  // One run per stack at a time: this machine's lock first (before anything is read or
+  // changed), then the tag on your stack (below), which other machines see too.
+  if (!dryRun) takeStackLock(stateName, { breakLock: raw.breakLock === true });
   const journal = new Journal<ProjectSpec>(journalPath(stateName));
   const fresh = journal.read().records.length === 0;
 
@@ -75,6 +79,8 @@ export async function ownStackCommand(raw: Record<string, unknown>): Promise<num
   process.once("SIGINT", onEarlySignal);
   process.once("SIGTERM", onEarlySignal);
   let run: OwnStackRun;
+  let releaseStack: (() => Promise<void>) | undefined;
+  let created: OwnStackRun | undefined;
   try {
     const { createOwnStackRun } = await import("../migrations/own-stack/run-context.js");
     run = await createOwnStackRun({
@@ -86,8 +92,21 @@ export async function ownStackCommand(raw: Record<string, unknown>): Promise<num
       signal: setupAbort.signal,
       emit: early,
     });
+    created = run;
+    if (!dryRun) {
+      const { currentOwner } = await import("../engine/run-lock.js");
+      releaseStack = await run.infra.lockStack({
+        owner: currentOwner(lockIdentity()),
+        breakLock: raw.breakLock === true,
+        warn: (message) =>
+          early({ type: "diagnostic", severity: "warning", message, at: new Date().toISOString() }),
+        signal: setupAbort.signal,
+      });
+    }
   } catch (err) {
     await ink?.close();
+    await releaseStack?.().catch(() => undefined);
+    await created?.close();
     throw setupAbort.signal.aborted ? new AbortedError("interrupted during start-up") : err;
   } finally {
     process.off("SIGINT", onEarlySignal);
@@ -128,6 +147,9 @@ export async function ownStackCommand(raw: Record<string, unknown>): Promise<num
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await ink?.close();
+    await releaseStack?.().catch((err: unknown) =>
+      logger.warn({ err: String(err) }, "stack lock tag not released"),
+    );
     await run.close();
     logger.flush();
   }

@@ -17,6 +17,7 @@ import { type ProjectSpec, programHash, projectSpecSchema } from "./project-spec
 import { boundedPulumiCall, forwardDiagnostic, pendingOperations } from "./pulumi-call.js";
 import { mapPulumiError } from "./pulumi-errors.js";
 import { findStackLocks } from "./stack-files.js";
+import { lockWorkspaceStack, type StackTagLockOptions } from "./stack-tag-lock.js";
 
 // The InfraDriver for a Pulumi project that is yours: the Automation API's LocalWorkspace
 // on your project directory, so your program (run by the Node.js language host), your
@@ -289,6 +290,23 @@ export class ProjectInfraDriver implements InfraDriver<ProjectSpec> {
         Object.entries(all).map(([k, v]) => [k, v.secret ? REDACTED : v.value]),
       );
     });
+  }
+
+  /**
+   * One run per stack across machines, as for the runbook's own stacks (stack-tag-lock.ts):
+   * a tag on your stack names this run. Resolves with the release (bounded; removes the tag
+   * only while it is still ours). Your stack must exist; nothing else in it changes.
+   */
+  async lockStack(
+    o: Omit<StackTagLockOptions, "signal"> & { signal: AbortSignal },
+  ): Promise<() => Promise<void>> {
+    const stack = await this.exclusive(() => this.openStack(o.signal));
+    return lockWorkspaceStack(
+      stack.workspace,
+      this.o.stack,
+      (what, signal, fn) => this.exclusive(() => this.guard(what, signal, 60_000, fn)),
+      o,
+    );
   }
 
   /** One output's value, secrets included (a kubeconfig): never log or print it. */

@@ -26,7 +26,7 @@ import { boundedPulumiCall, pendingOperations } from "./pulumi-call.js";
 import { mapPulumiError } from "./pulumi-errors.js";
 import type { MigrationSpec } from "./spec.js";
 import type { StackLock } from "./stack-files.js";
-import { type StackTagLockOptions, type StackTags, takeStackTagLock } from "./stack-tag-lock.js";
+import { lockWorkspaceStack, type StackTagLockOptions } from "./stack-tag-lock.js";
 import { validateSpec } from "./validate-spec.js";
 
 export { validateSpec };
@@ -285,24 +285,13 @@ export class PulumiInfraDriver implements InfraDriver<MigrationSpec> {
   async lockStack(
     o: Omit<StackTagLockOptions, "signal"> & { signal: AbortSignal },
   ): Promise<() => Promise<void>> {
-    const name = this.opts.stack;
     const stack = await this.exclusive(() => this.createStack(o.signal, "lock the stack"));
-    const ws = stack.workspace;
-    // Taking the lock follows the run's signal; the release runs at exit, after that signal
-    // may have fired (Ctrl-C), so it gets its own bound.
-    let taken = false;
-    const call = <T>(what: string, fn: () => Promise<T>) =>
-      this.exclusive(() =>
-        this.guard(what, taken ? AbortSignal.timeout(60_000) : o.signal, 60_000, [], fn),
-      );
-    const tags: StackTags = {
-      getTag: async (key) => (await call("read stack tags", () => ws.listTags(name)))[key],
-      setTag: (key, value) => call("set a stack tag", () => ws.setTag(name, key, value)),
-      removeTag: (key) => call("remove a stack tag", () => ws.removeTag(name, key)),
-    };
-    const release = await takeStackTagLock(tags, name, o);
-    taken = true;
-    return release;
+    return lockWorkspaceStack(
+      stack.workspace,
+      this.opts.stack,
+      (what, signal, fn) => this.exclusive(() => this.guard(what, signal, 60_000, [], fn)),
+      o,
+    );
   }
 
   /** One output's value, secrets included (the kubeconfig): never log or print it. */

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Workspace } from "@pulumi/pulumi/automation/index.js";
 import { InputError } from "../engine/errors.js";
 import {
   classifyOwner,
@@ -131,4 +132,31 @@ function release(tags: StackTags, owner: LockOwner): () => Promise<void> {
     const parsed = parseLockTag(now);
     if (!("unreadable" in parsed) && sameOwner(parsed, owner)) await tags.removeTag(LOCK_TAG);
   };
+}
+
+/** Runs one bounded, serialised Pulumi call (the driver's own queue and time limit). */
+export type BoundCall = <T>(what: string, signal: AbortSignal, fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * The lock on a stack of an Automation API workspace: its tag calls run through the
+ * driver's `bound`. Taking follows the run's signal; the release runs at exit, after that
+ * signal may have fired (Ctrl-C), so each of its calls gets a bound of its own.
+ */
+export async function lockWorkspaceStack(
+  ws: Pick<Workspace, "listTags" | "setTag" | "removeTag">,
+  stack: string,
+  bound: BoundCall,
+  o: Omit<StackTagLockOptions, "signal"> & { signal: AbortSignal },
+): Promise<() => Promise<void>> {
+  let taken = false;
+  const call = <T>(what: string, fn: () => Promise<T>) =>
+    bound(what, taken ? AbortSignal.timeout(60_000) : o.signal, fn);
+  const tags: StackTags = {
+    getTag: async (key) => (await call("read stack tags", () => ws.listTags(stack)))[key],
+    setTag: (key, value) => call("set a stack tag", () => ws.setTag(stack, key, value)),
+    removeTag: (key) => call("remove a stack tag", () => ws.removeTag(stack, key)),
+  };
+  const release = await takeStackTagLock(tags, stack, o);
+  taken = true;
+  return release;
 }

@@ -2,8 +2,11 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InputError } from "../../src/engine/errors.js";
 import { intentViolations } from "../../src/engine/intent.js";
-import { ProjectInfraDriver } from "../../src/infra/project-driver.js";
+import { currentOwner } from "../../src/engine/run-lock.js";
+import { type ProjectDriverOptions, ProjectInfraDriver } from "../../src/infra/project-driver.js";
+import { LOCK_TAG } from "../../src/infra/stack-tag-lock.js";
 import { stepIntent } from "../../src/migrations/own-stack/intent.js";
 import {
   MOTO_CREDENTIALS,
@@ -34,6 +37,7 @@ const stackFile = join(projectDir, "Pulumi.dev.yaml");
 let moto: MotoPaths;
 let endpoint: string;
 let driver: ProjectInfraDriver;
+let driverOptions: ProjectDriverOptions;
 let asg: AutoScalingClient;
 const signal = new AbortController().signal;
 
@@ -87,7 +91,7 @@ beforeAll(async () => {
   // Your backend and secrets, as you would have them: a file backend and a passphrase.
   env.PULUMI_BACKEND_URL = `file://${join(root, "backend")}`;
   env.PULUMI_CONFIG_PASSPHRASE = "own-stack-driver-test";
-  driver = new ProjectInfraDriver({
+  driverOptions = {
     projectDir,
     stack: "dev",
     managedKeys: ["blueSize"],
@@ -95,7 +99,8 @@ beforeAll(async () => {
     pulumiCommand: () => localPulumiCommand(tc),
     previewTimeoutMs: 180_000,
     applyTimeoutMs: 180_000,
-  });
+  };
+  driver = new ProjectInfraDriver(driverOptions);
   // The user's existing stack: created and deployed before the migration.
   const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
   const stack = await LocalWorkspace.createOrSelectStack(
@@ -173,5 +178,39 @@ describe.skipIf(!languageHost)("your own Pulumi project through the LocalWorkspa
     expect(readFileSync(stackFile, "utf8")).not.toContain("shop:blueSize");
     expect(await desired("odr-blue")).toBe(1);
     expect((await driver.recover(signal)).actions).toEqual([]);
+  });
+
+  it("one run per stack: a tag on your stack refuses a run from another machine; only the tag changes", async () => {
+    const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
+    const stack = await LocalWorkspace.selectStack(
+      { stackName: "dev", workDir: projectDir },
+      { pulumiCommand: await localPulumiCommand(toolchain()), envVars: driverOptions.env },
+    );
+    const configBefore = await stack.getAllConfig();
+    const ci = { pid: 4242, host: "ci-runner-7", user: "ci", command: "eks-runbook --plan p.yaml" };
+    const owner = { ...ci, startedAt: new Date().toISOString() };
+    const warnings: string[] = [];
+    const release = await driver.lockStack({ owner, warn: (m) => warnings.push(m), signal });
+    expect(JSON.parse((await stack.workspace.listTags("dev"))[LOCK_TAG] ?? "{}")).toMatchObject(ci);
+    // A second machine's run (its own driver, same project and backend) is refused, by name.
+    const other = new ProjectInfraDriver(driverOptions);
+    const refused = await other
+      .lockStack({
+        owner: currentOwner({ command: "eks-runbook --plan p.yaml", user: "alice" }),
+        warn: (m) => warnings.push(m),
+        signal,
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(refused).toBeInstanceOf(InputError);
+    expect((refused as InputError).message).toMatch(
+      /stack dev is locked by a run on another machine: pid 4242 on ci-runner-7/,
+    );
+    await release();
+    expect((await stack.workspace.listTags("dev"))[LOCK_TAG]).toBeUndefined();
+    expect(await stack.getAllConfig()).toEqual(configBefore);
+    expect(warnings).toEqual([]);
   });
 });
