@@ -8,6 +8,7 @@
 //   {cmd: "probe", id, kind: "nodes"|"placement"|"drained", exp}  → {id, type: "report", ok, at} per verdict
 //   {cmd: "stop", id, target}  (target: the probe's id)           → {id, type: "stopped"}
 //   {cmd: "drain", id, nodes, parallelism}                        → {id, type: "drained", pdbRetries, healthMs}
+//   {cmd: "preview", id, selector}                                → {id, type: "preview", seconds, counts, rows}
 //   {cmd: "meter-start", id} / {cmd: "meter-stop", id}            → {id, type: "meter", cost}
 //   {cmd: "heap-snapshot", id}                                    → {id, type: "heap-snapshot", file}
 // `at` is epoch milliseconds with sub-millisecond precision (performance.timeOrigin based),
@@ -16,6 +17,7 @@
 import { writeHeapSnapshot } from "node:v8";
 import { kubeClientsFromFile } from "../dist/kube/clients.js";
 import { drainNodes } from "../dist/ops/drain.js";
+import { drainPlanPreview, planDrain } from "../dist/ops/drain-preview.js";
 import { drainedProbe } from "../dist/probes/drained-probe.js";
 import { nodesProbe } from "../dist/probes/nodes-probe.js";
 import { placementProbe } from "../dist/probes/placement-probe.js";
@@ -112,6 +114,22 @@ process.on("message", async (m) => {
           type: "drained",
           pdbRetries: report.pdbRetries,
           healthMs: report.nodes.reduce((n, r) => n + r.healthMs, 0),
+        });
+        break;
+      }
+      case "preview": {
+        // What `--dry-run` shows for the drain step: server-side dry-run evictions of every pod.
+        const t0 = performance.now();
+        const plan = await planDrain(kube, m.selector, drainAbort.signal);
+        const preview = drainPlanPreview(plan);
+        const counts = { evict: 0, block: 0, skip: 0 };
+        for (const p of plan.pods) counts[p.action]++;
+        send({
+          id: m.id,
+          type: "preview",
+          seconds: (performance.now() - t0) / 1000,
+          counts,
+          rows: preview.items.length,
         });
         break;
       }

@@ -44,6 +44,8 @@ const { values } = parseArgs({
     "heap-snapshot-after": { type: "string" },
     /** After each drain phase: a heap snapshot (run with --expose-gc to collect garbage first). */
     "heap-snapshot-end": { type: "boolean", default: false },
+    /** V8/Node flags for the runbook's process, space-separated (e.g. "--max-semi-space-size=8"). */
+    "runbook-node-flags": { type: "string", default: "" },
   },
 });
 
@@ -116,10 +118,11 @@ type FromRunbook = { id?: number; type: string } & Record<string, unknown>;
 class RunbookProcess {
   readonly #child: ChildProcess;
   #next = 1;
+  #exiting = false;
   readonly #handlers = new Map<number, (m: FromRunbook) => void>();
   readonly ready: Promise<void>;
 
-  constructor(kubeconfig: string) {
+  constructor(kubeconfig: string, nodeFlags: string[]) {
     const script = new URL("./scale-runbook.mjs", import.meta.url);
     if (!existsSync(new URL("../dist/ops/drain.js", import.meta.url))) {
       throw new Error(
@@ -127,9 +130,13 @@ class RunbookProcess {
       );
     }
     // Plain Node: none of this process's flags (its TypeScript transform) in the measured one.
-    this.#child = fork(script, [kubeconfig], { execArgv: ["--expose-gc"], stdio: "inherit" });
+    this.#child = fork(script, [kubeconfig], {
+      execArgv: ["--expose-gc", ...nodeFlags],
+      stdio: "inherit",
+    });
     // A crashed child fails whatever waits on it instead of hanging the bench.
     this.#child.on("exit", (code, sig) => {
+      if (this.#exiting) return;
       for (const h of this.#handlers.values())
         h({ type: "error", message: `exited (${code ?? sig})` });
     });
@@ -149,6 +156,7 @@ class RunbookProcess {
       id,
       answer: new Promise<FromRunbook>((resolve, reject) => {
         this.#handlers.set(id, (m) => {
+          if (m.type === "error" || types.includes(m.type)) this.#handlers.delete(id);
           if (m.type === "error") reject(new Error(`runbook process: ${String(m.message)}`));
           else if (types.includes(m.type)) resolve(m);
           else onOther?.(m);
@@ -162,7 +170,7 @@ class RunbookProcess {
   probe(kind: "nodes" | "placement" | "drained", exp: unknown) {
     let latest: { ok: boolean } | undefined;
     let waiter: { pred: (r: { ok: boolean }) => boolean; resolve: (t: number) => void } | undefined;
-    const { id } = this.#ask({ cmd: "probe", kind, exp }, [], (m) => {
+    const { id, answer } = this.#ask({ cmd: "probe", kind, exp }, [], (m) => {
       if (m.type !== "report") return;
       const r = { ok: m.ok === true };
       latest = r;
@@ -173,19 +181,37 @@ class RunbookProcess {
         w.resolve((m.at as number) - performance.timeOrigin);
       }
     });
+    // A probe's only answer is an error (the child failed it or exited): the bench stops.
+    answer.catch((err: unknown) => {
+      console.error(`${kind} gate: ${String(err)}`);
+      process.exitCode = 1;
+    });
     return {
       next: (pred: (r: { ok: boolean }) => boolean) =>
         new Promise<number>((resolve) => {
           if (latest && pred(latest)) resolve(performance.now());
           else waiter = { pred, resolve };
         }),
-      stop: () => this.#ask({ cmd: "stop", target: id }, ["stopped"]).answer,
+      stop: async () => {
+        await this.#ask({ cmd: "stop", target: id }, ["stopped"]).answer;
+        this.#handlers.delete(id);
+      },
     };
   }
 
   async drain(nodes: string[], parallelism: number) {
     const m = await this.#ask({ cmd: "drain", nodes, parallelism }, ["drained"]).answer;
     return { pdbRetries: m.pdbRetries as number, healthMs: m.healthMs as number };
+  }
+
+  /** The drain step's dry-run preview of a group (planDrain + its rows), timed in the child. */
+  async preview(group: string) {
+    const m = await this.#ask({ cmd: "preview", selector: { group } }, ["preview"]).answer;
+    return {
+      seconds: m.seconds as number,
+      counts: m.counts as { evict: number; block: number; skip: number },
+      rows: m.rows as number,
+    };
   }
 
   async meterStart(): Promise<void> {
@@ -201,6 +227,7 @@ class RunbookProcess {
   }
 
   async exit(): Promise<void> {
+    this.#exiting = true;
     const gone = new Promise((r) => this.#child.once("exit", r));
     this.#child.send({ cmd: "exit" });
     await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000).unref())]);
@@ -308,9 +335,13 @@ console.log(
     `${2 * OLD_PODS + BACKGROUND_PODS} filler pods (${OLD_PODS} per old group in ${deploymentsPerTwin} Deployments of ≤${REPLICAS} with PDBs, ${BACKGROUND_PODS} background), DaemonSet on the old groups`,
 );
 log(`starting sandbox ${NAME} …`);
+await sandboxDown({ name: NAME }); // what a crashed run of the bench left behind
 const info = await sandboxUp({ name: NAME, agent: false, timeoutMs: 5 * 60_000 });
 const kube = kubeClientsFromFile(info.kubeconfigPath);
-const runbook = new RunbookProcess(info.kubeconfigPath);
+const runbook = new RunbookProcess(
+  info.kubeconfigPath,
+  (values["runbook-node-flags"] ?? "").split(" ").filter(Boolean),
+);
 const kubectl = toolchain().bin.kubectl;
 const signal = AbortSignal.timeout(2 * 60 * 60_000);
 const results: string[] = [];
@@ -553,6 +584,38 @@ try {
     log("gates measured");
   }
 
+  // ── the drain's dry-run preview: ours on old-a, `kubectl drain --dry-run=server` on old-b ──
+  // Both ask the API server for a dry-run eviction of every pod (PDBs checked, nothing
+  // changes); ours also reads the budgets and groups the rows for the screen.
+  const preview = await runbook.preview("old-a");
+  let kubectlPreviewSeconds: number | undefined;
+  if (!values["skip-kubectl"]) {
+    const t0 = performance.now();
+    await execa(
+      kubectl,
+      [
+        "--kubeconfig",
+        info.kubeconfigPath,
+        "drain",
+        "-l",
+        `${NODE_GROUP_LABEL}=old-b`,
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--dry-run=server",
+      ],
+      { stdout: "ignore", stderr: "ignore" },
+    );
+    kubectlPreviewSeconds = (performance.now() - t0) / 1000;
+  }
+  results.push(
+    `drain preview of ${OLD} nodes (--dry-run): ours ${preview.seconds.toFixed(1)}s (${preview.counts.evict} evictions dry-run, ${preview.counts.skip} stay, ${preview.counts.block} block; ${preview.rows} rows on the screen)${
+      kubectlPreviewSeconds === undefined
+        ? ""
+        : `; kubectl drain --dry-run=server ${kubectlPreviewSeconds.toFixed(1)}s; ratio kubectl/ours ${(kubectlPreviewSeconds / preview.seconds).toFixed(2)}×`
+    }`,
+  );
+  log("drain previews measured");
+
   // ── drains: ours on old-a, kubectl on old-b ─────────────────────────────────────
   await uncordonNodes(kube, nodesOf.new, signal);
 
@@ -679,7 +742,9 @@ try {
       `runbook process during kubectl's drain (gates only): max RSS ${theirs.cost.maxRssMb} MB (${theirs.cost.startRssMb} MB when it started), max heap used ${theirs.cost.maxHeapMb} MB, CPU ${theirs.cost.cpuPercent}% of a core; ${theirs.cost.breakdown}`,
     );
   }
-  console.log(`\n== scale bench (${elapsed()} in all)`);
+  console.log(
+    `\n== scale bench (${elapsed()} in all; runbook process: node ${["--expose-gc", values["runbook-node-flags"]].filter(Boolean).join(" ")} dist/)`,
+  );
   for (const r of results) console.log(r);
 } finally {
   await runbook.exit();

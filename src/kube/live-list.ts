@@ -135,7 +135,7 @@ export class LiveList<T extends KubernetesObject> {
   }
 
   #project(raw: unknown): unknown {
-    const slimmed = slim(raw);
+    const slimmed = slimForCache(raw);
     return this.#spec.project ? this.#spec.project(slimmed) : slimmed;
   }
 
@@ -221,13 +221,20 @@ export class LiveList<T extends KubernetesObject> {
 }
 
 /**
- * Drops metadata.managedFields before caching: no probe or op reads them, and they are a
- * large share of every object (server-side apply bookkeeping), which at 10,000 pods is
- * the difference between a cache of tens and of hundreds of megabytes.
+ * Drops what no reader needs before caching: metadata.managedFields (server-side apply
+ * bookkeeping, a large share of every object) and a Node's status.images (the kubelet
+ * reports up to 50 images with all their names and digests: most of a real node object).
+ * At 1,000 nodes and 10,000 pods that is the difference between a cache of tens and of
+ * hundreds of megabytes.
  */
-function slim(raw: unknown): unknown {
-  const meta = (raw as { metadata?: { managedFields?: unknown } } | null)?.metadata;
+export function slimForCache(raw: unknown): unknown {
+  const obj = raw as {
+    metadata?: { managedFields?: unknown };
+    status?: { images?: unknown };
+  } | null;
+  const meta = obj?.metadata;
   if (meta && "managedFields" in meta) delete meta.managedFields;
+  if (obj?.status && "images" in obj.status) delete obj.status.images;
   return raw;
 }
 
