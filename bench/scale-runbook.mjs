@@ -14,6 +14,8 @@
 // `at` is epoch milliseconds with sub-millisecond precision (performance.timeOrigin based),
 // comparable with the parent's clock on the same machine.
 
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { writeHeapSnapshot } from "node:v8";
 import { kubeClientsFromFile } from "../dist/kube/clients.js";
 import { drainNodes } from "../dist/ops/drain.js";
@@ -140,10 +142,12 @@ process.on("message", async (m) => {
       case "meter-stop":
         send({ id: m.id, type: "meter", cost: meter.stop() });
         break;
-      case "heap-snapshot":
+      case "heap-snapshot": {
         globalThis.gc?.();
-        send({ id: m.id, type: "heap-snapshot", file: writeHeapSnapshot() });
+        const file = join(tmpdir(), `scale-runbook-${process.pid}-${Date.now()}.heapsnapshot`);
+        send({ id: m.id, type: "heap-snapshot", file: writeHeapSnapshot(file) });
         break;
+      }
       case "exit":
         drainAbort.abort();
         for (const p of probes.values()) p.ac.abort();

@@ -584,6 +584,23 @@ try {
     log("gates measured");
   }
 
+  /** `kubectl drain` of a group as an operator runs it (DaemonSets stay, emptyDir data goes). */
+  const kubectlDrain = (group: string, extra: string[]) =>
+    execa(
+      kubectl,
+      [
+        "--kubeconfig",
+        info.kubeconfigPath,
+        "drain",
+        "-l",
+        `${NODE_GROUP_LABEL}=${group}`,
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        ...extra,
+      ],
+      { stdout: "ignore", stderr: "ignore" },
+    );
+
   // ── the drain's dry-run preview: ours on old-a, `kubectl drain --dry-run=server` on old-b ──
   // Both ask the API server for a dry-run eviction of every pod (PDBs checked, nothing
   // changes); ours also reads the budgets and groups the rows for the screen.
@@ -591,20 +608,7 @@ try {
   let kubectlPreviewSeconds: number | undefined;
   if (!values["skip-kubectl"]) {
     const t0 = performance.now();
-    await execa(
-      kubectl,
-      [
-        "--kubeconfig",
-        info.kubeconfigPath,
-        "drain",
-        "-l",
-        `${NODE_GROUP_LABEL}=old-b`,
-        "--ignore-daemonsets",
-        "--delete-emptydir-data",
-        "--dry-run=server",
-      ],
-      { stdout: "ignore", stderr: "ignore" },
-    );
+    await kubectlDrain("old-b", ["--dry-run=server"]);
     kubectlPreviewSeconds = (performance.now() - t0) / 1000;
   }
   results.push(
@@ -702,20 +706,7 @@ try {
   let theirs: typeof ours | undefined;
   if (!values["skip-kubectl"]) {
     theirs = await measureDrain("old-b", async () => {
-      await execa(
-        kubectl,
-        [
-          "--kubeconfig",
-          info.kubeconfigPath,
-          "drain",
-          "-l",
-          `${NODE_GROUP_LABEL}=old-b`,
-          "--ignore-daemonsets",
-          "--delete-emptydir-data",
-          "--timeout=3600s",
-        ],
-        { stdout: "ignore", stderr: "ignore" },
-      );
+      await kubectlDrain("old-b", ["--timeout=3600s"]);
     });
     log(`kubectl: ${theirs.seconds.toFixed(1)}s`);
   }
