@@ -9,11 +9,11 @@ import type {
   SummaryEvent,
 } from "./events.js";
 import { type Clock, type GateOutcome, type GateUpdate, runGates } from "./gate-runner.js";
-import { describeViolations, destructiveReason, intentViolations } from "./intent.js";
+import { describeViolations, destructiveReason, dryRunIntent, intentViolations } from "./intent.js";
 import { type Journal, type JournalState, now, operatorName } from "./journal.js";
 import type { ActionPreview, InfraDriver, PreviewResult, TrafficSource } from "./ports.js";
 import { resumePoint } from "./resume.js";
-import type { Step, StepStatus } from "./step.js";
+import type { Step, StepIntent, StepStatus } from "./step.js";
 
 // The step engine: a state machine per step (pending → previewing → awaiting-confirmation →
 // applying → verifying → done | failed | rolled-back), driven by data. It never knows what a
@@ -76,6 +76,8 @@ export class Engine<C, S> implements EngineActions {
   readonly runId: string;
   /** The step whose traffic boundary (timeline mark) the traffic events count from. */
   private currentStep: string | undefined;
+  /** Pulumi steps a dry run has previewed but (being a dry run) not applied. */
+  private readonly dryRunUnapplied: { title: string; intent: StepIntent | undefined }[] = [];
 
   constructor(private readonly o: EngineOptions<C, S>) {
     this.runId = o.runId ?? randomUUID();
@@ -425,14 +427,16 @@ export class Engine<C, S> implements EngineActions {
         onDiagnostic: (d) => this.emit({ type: "diagnostic", step: step.id, ...d, at: now() }),
       });
       const { same: _same, ...changes } = p.changes;
-      const violations = intentViolations(p, step.intent);
+      const intent = this.o.dryRun ? dryRunIntent(step.intent, this.dryRunUnapplied) : step.intent;
+      const violations = intentViolations(p, intent);
+      if (this.o.dryRun) this.dryRunUnapplied.push({ title: step.title, intent: step.intent });
       this.emit({
         type: "preview",
         step: step.id,
         changes,
         resources: p.resources,
-        ...(step.intent || violations.length
-          ? { intent: { summary: step.intent?.summary ?? "no replace or delete", violations } }
+        ...(intent || violations.length
+          ? { intent: { summary: intent?.summary ?? "no replace or delete", violations } }
           : {}),
         at: now(),
       });

@@ -18,6 +18,24 @@ export function intentViolations(
     .map((r) => ({ urn: r.urn, name: r.name, type: r.type, op: r.op }));
 }
 
+/**
+ * A dry run applies nothing, so the preview of a later Pulumi step also shows what the
+ * earlier, unapplied ones would change: it is checked against all their intents together
+ * (a run previews each step after the previous one applied, against its own intent only).
+ */
+export function dryRunIntent(
+  intent: StepIntent | undefined,
+  unapplied: readonly { title: string; intent: StepIntent | undefined }[],
+): StepIntent | undefined {
+  if (unapplied.length === 0) return intent;
+  const all = [intent, ...unapplied.map((u) => u.intent)];
+  const titles = unapplied.map((u) => `"${u.title}"`).join(", ");
+  return {
+    summary: `${intent?.summary ?? "no replace or delete"}; in this dry run it also shows what ${titles} would change (not applied)`,
+    allows: (r) => all.some((i) => (i ? i.allows(r) : r.op !== "replace" && r.op !== "delete")),
+  };
+}
+
 export function describeViolations(v: IntentViolation[]): string {
   const shown = v.slice(0, 5).map((x) => `${x.op} ${x.type} ${x.name}`);
   const more = v.length > shown.length ? ` and ${v.length - shown.length} more` : "";

@@ -458,6 +458,75 @@ describe("where a run starts", () => {
     expect(readFileSync(first.journalPath, "utf8")).toBe(before);
   });
 
+  it("a dry run checks a later step's preview against the earlier unapplied steps' intents too", async () => {
+    // Given: step 1 may only create the new group, step 3 may only delete the old one. A dry
+    // run applies nothing, so step 3's preview also shows step 1's create.
+    const dry = setup({ dryRun: true, yes: false });
+    const steps = (dry.engine as unknown as { o: { steps: ReturnType<typeof fakeSteps> } }).o.steps;
+    const change = (op: "create" | "delete", name: string) => ({
+      op,
+      urn: `urn:pulumi:dev::p::eks:index:NodeGroupV2::${name}`,
+      type: "eks:index:NodeGroupV2",
+      name,
+      diffs: [],
+      replaceKeys: [],
+    });
+    const only = (op: string, name: string) => ({
+      summary: `${op}s group ${name}; updates nothing else`,
+      allows: (r: { op: string; name: string }) =>
+        r.op === "update" || (r.op === op && r.name === name),
+    });
+    steps[0]!.intent = only("create", "new");
+    steps[2]!.intent = only("delete", "old");
+    const preview = dry.infra.preview.bind(dry.infra);
+    dry.infra.preview = async (spec) => {
+      dry.infra.previewExtra =
+        dry.infra.previews.length === 0
+          ? [change("create", "new")]
+          : [change("create", "new"), change("delete", "old")];
+      return preview(spec);
+    };
+    // When it runs
+    expect(await dry.engine.run()).toMatchObject({ result: "dry-run", exitCode: 0 });
+    // Then step 3 is not reported as outside its intent, and says why its preview shows more
+    const previews = dry.events.filter((e) => e.type === "preview") as Extract<
+      EngineEvent,
+      { type: "preview" }
+    >[];
+    expect(previews.map((p) => [p.step, p.intent?.violations.length])).toEqual([
+      ["grow", 0],
+      ["act", undefined],
+      ["shrink", 0],
+    ]);
+    expect(previews[2]!.intent?.summary).toBe(
+      'deletes group old; updates nothing else; in this dry run it also shows what "Grow" would change (not applied)',
+    );
+    const shrink = dry.events.filter(
+      (e) => e.type === "step" && e.step === "shrink" && e.status === "pending",
+    );
+    expect(shrink.at(-1)).toMatchObject({ reason: "dry run: nothing applied" });
+
+    // And a change no step names is still refused in the dry run, as a run would refuse it
+    const typo = setup({ dryRun: true, yes: false });
+    const typoSteps = (typo.engine as unknown as { o: { steps: ReturnType<typeof fakeSteps> } }).o
+      .steps;
+    typoSteps[0]!.intent = only("create", "new");
+    typoSteps[2]!.intent = only("delete", "old");
+    typo.infra.previewExtra = [change("delete", "cluster")];
+    await typo.engine.run();
+    const refused = typo.events.filter(
+      (e) =>
+        e.type === "step" &&
+        e.step !== "act" &&
+        e.status === "pending" &&
+        e.reason?.startsWith("dry run:"),
+    );
+    expect(refused.map((e) => (e as { reason: string }).reason)).toEqual([
+      expect.stringMatching(/delete eks:index:NodeGroupV2 cluster.*a run would refuse this step/),
+      expect.stringMatching(/delete eks:index:NodeGroupV2 cluster.*a run would refuse this step/),
+    ]);
+  });
+
   it("continues from the stack's own state when this machine has no journal", async () => {
     // Given a stack whose recorded desired state is the one after step 1 (another machine ran it)
     const elsewhere = setup({ yes: true, toStep: 1 });
