@@ -55,8 +55,10 @@ function rawPod(name: string, patch: (p: RawJson) => void = () => {}) {
       phase: "Running",
       podIP: "10.0.1.7",
       conditions: [
-        { type: "Ready", status: "True" },
-        { type: "PodScheduled", status: "True" },
+        { type: "Initialized", status: "True", lastTransitionTime: "2026-12-06T07:00:00Z" },
+        { type: "Ready", status: "True", lastTransitionTime: "2026-12-06T07:00:05Z" },
+        { type: "ContainersReady", status: "True", lastTransitionTime: "2026-12-06T07:00:05Z" },
+        { type: "PodScheduled", status: "True", lastTransitionTime: "2026-12-06T06:59:58Z" },
       ],
       containerStatuses: [
         { name: "web", ready: true, restartCount: 0, image: "example/web:1.2.3" },
@@ -70,7 +72,7 @@ function rawPod(name: string, patch: (p: RawJson) => void = () => {}) {
 const variants = {
   running: rawPod("a"),
   notReady: rawPod("b", (p) => {
-    p.status.conditions[0].status = "False";
+    p.status.conditions[1].status = "False";
   }),
   terminating: rawPod("c", (p) => {
     p.metadata.deletionTimestamp = "2026-12-06T08:00:00Z";
