@@ -18,8 +18,10 @@
 // Defaults are DESIGN.md's size (1,000 nodes, 10,000 filler pods). Time is dominated by
 // kube-controller-manager creating pods (its client is limited to 20 requests/s by
 // default): about (2 × old-pods + background-pods) / 20 s of set-up, and at least
-// old-pods / 20 s per drain (the replacements). Smaller sizes for a bounded run, e.g.
-//   --standard 40 --old 100 --new 100 --old-pods 1200 --replicas 20 --trials 10  (~8 min)
+// old-pods / 20 s per drain (the replacements). At the defaults, on 2 cores, about 80 min:
+// set-up 9, gates 0.5, kubectl's dry-run preview 18, our drain 19, kubectl's drain 28.
+// Smaller sizes for a bounded run, e.g. (about 5 min without kubectl)
+//   --standard 10 --old 80 --new 80 --old-pods 800 --replicas 20 --trials 10 --skip-kubectl
 // It starts its own sandbox ("bench-scale") and removes it at the end.
 
 import { type ChildProcess, fork } from "node:child_process";
@@ -42,7 +44,7 @@ const { values } = parseArgs({
     "skip-gates": { type: "boolean", default: false },
     /** Seconds into our drain at which to write a heap snapshot (to see what holds memory). */
     "heap-snapshot-after": { type: "string" },
-    /** After each drain phase: a heap snapshot (run with --expose-gc to collect garbage first). */
+    /** At the end, a heap snapshot of the runbook's process (after a full GC). */
     "heap-snapshot-end": { type: "boolean", default: false },
     /** V8/Node flags for the runbook's process, space-separated (e.g. "--max-semi-space-size=8"). */
     "runbook-node-flags": { type: "string", default: "" },
@@ -235,14 +237,18 @@ class RunbookProcess {
   }
 }
 
-// ── the reference clock: its own plain watch, no code shared with the probes ─────────
+// ── the reference clock: its own plain list-and-watch, no code shared with the probes ──
+type ListResult = { items: KubernetesObject[]; metadata?: { resourceVersion?: string } };
+
 function referenceCount(
   kc: KubeConfig,
   path: string,
   query: Record<string, string>,
   counts: (o: KubernetesObject) => boolean,
+  /** The same collection as `path` and `query`, listed (client-node's typed call). */
+  list: () => Promise<ListResult>,
 ) {
-  const objects = new Map<string, boolean>();
+  let objects = new Map<string, boolean>();
   let n = 0;
   let armed: { pred: (n: number) => boolean; resolve: (t: number) => void } | undefined;
   const check = () => {
@@ -252,33 +258,75 @@ function referenceCount(
       a.resolve(performance.now());
     }
   };
+  const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
   let controller: AbortController | undefined;
   let stopped = false;
   let rv: string | undefined;
-  const start = () => {
-    if (stopped) return;
-    void new Watch(kc)
-      .watch(
-        path,
-        { ...query, ...(rv ? { resourceVersion: rv } : {}), allowWatchBookmarks: true },
-        (type, obj: KubernetesObject) => {
-          rv = obj.metadata?.resourceVersion ?? rv;
-          if (type === "BOOKMARK" || type === "ERROR") return;
-          const key = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
-          const before = objects.get(key) ?? false;
-          const now = type !== "DELETED" && counts(obj);
-          if (type === "DELETED") objects.delete(key);
-          else objects.set(key, now);
-          n += Number(now) - Number(before);
-          check();
-        },
-        () => start(),
-      )
-      .then((c) => {
-        controller = c;
-      });
+  // A watch resumes from the last resourceVersion; when the server no longer has it (410
+  // Gone: a long drain outlives the watch cache) the collection is listed again. Resuming
+  // from a stale version in a loop once kept a 1,000-node run from ever finishing.
+  const relist = async () => {
+    const l = await list();
+    const next = new Map<string, boolean>();
+    let m = 0;
+    for (const o of l.items) {
+      const c = counts(o);
+      next.set(keyOf(o), c);
+      m += Number(c);
+    }
+    objects = next;
+    n = m;
+    rv = l.metadata?.resourceVersion;
+    check();
   };
-  start();
+  const watchOnce = () =>
+    new Promise<{ gone: boolean; events: number }>((resolve) => {
+      const out = { gone: false, events: 0 };
+      new Watch(kc)
+        .watch(
+          path,
+          { ...query, resourceVersion: rv, allowWatchBookmarks: true },
+          (type, obj: KubernetesObject & { code?: number }) => {
+            if (type === "ERROR") {
+              if (obj.code === 410) out.gone = true;
+              return;
+            }
+            rv = obj.metadata?.resourceVersion ?? rv;
+            if (type === "BOOKMARK") return;
+            out.events++;
+            const key = keyOf(obj);
+            const before = objects.get(key) ?? false;
+            const now = type !== "DELETED" && counts(obj);
+            if (type === "DELETED") objects.delete(key);
+            else objects.set(key, now);
+            n += Number(now) - Number(before);
+            check();
+          },
+          () => resolve(out),
+        )
+        .then(
+          (c) => {
+            controller = c;
+            if (stopped) c.abort();
+          },
+          () => resolve({ gone: true, events: 0 }),
+        );
+    });
+  void (async () => {
+    while (!stopped) {
+      try {
+        if (!rv) await relist();
+        const began = performance.now();
+        const out = await watchOnce();
+        if (out.gone) rv = undefined;
+        if (out.events === 0 && performance.now() - began < 1_000)
+          await new Promise((r) => setTimeout(r, 500));
+      } catch {
+        rv = undefined;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  })();
   return {
     get count() {
       return n;
@@ -345,6 +393,11 @@ const runbook = new RunbookProcess(
 const kubectl = toolchain().bin.kubectl;
 const signal = AbortSignal.timeout(2 * 60 * 60_000);
 const results: string[] = [];
+/** Printed at once too, so a run that fails later still leaves its figures. */
+const result = (line: string) => {
+  results.push(line);
+  log(line);
+};
 
 try {
   await runbook.ready;
@@ -448,6 +501,7 @@ try {
     `/api/v1/namespaces/${NS}/pods`,
     {},
     (o) => isPodReady(o as V1Pod) && !(o as V1Pod).metadata?.deletionTimestamp,
+    () => kube.core.listNamespacedPod({ namespace: NS }),
   );
   const fillerTotal = 2 * OLD_PODS + BACKGROUND_PODS + 2 * OLD;
   let lastLog = 0;
@@ -481,10 +535,15 @@ try {
       kube.kc,
       "/api/v1/nodes",
       { labelSelector: `${NODE_GROUP_LABEL}=old-b` },
+      // Usable: Ready, and the node lifecycle controller has lifted its not-ready taint.
       (o) =>
         ((o as V1Node).status?.conditions ?? []).some(
           (c) => c.type === "Ready" && c.status === "True",
+        ) &&
+        !((o as V1Node).spec?.taints ?? []).some((t) =>
+          ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"].includes(t.key),
         ),
+      () => kube.core.listNode({ labelSelector: `${NODE_GROUP_LABEL}=old-b` }),
     );
     const nodesGate = runbook.probe("nodes", { selector: { group: "old-b" }, count: OLD + 1 });
     // The reference must have listed everything before it can time anything.
@@ -530,6 +589,7 @@ try {
       `/api/v1/namespaces/${NS}/pods`,
       { labelSelector: "tier=old-b" },
       readyOn("old-b-", "old-b"),
+      () => kube.core.listNamespacedPod({ namespace: NS, labelSelector: "tier=old-b" }),
     );
     const placeGate = runbook.probe("placement", {
       namespace: NS,
@@ -576,9 +636,9 @@ try {
     await placeGate.stop();
     placeRef.stop();
     const gateCost = await runbook.meterStop();
-    results.push(latencyLine(`nodes gate (${OLD + 1} nodes of ${totalNodes})`, nodeLat));
-    results.push(latencyLine(`placement gate (${OLD_PODS} pods, all nodes)`, placeLat));
-    results.push(
+    result(latencyLine(`nodes gate (${OLD + 1} nodes of ${totalNodes})`, nodeLat));
+    result(latencyLine(`placement gate (${OLD_PODS} pods, all nodes)`, placeLat));
+    result(
       `runbook process during gates: max RSS ${gateCost.maxRssMb} MB, max heap used ${gateCost.maxHeapMb} MB, CPU ${gateCost.cpuPercent}% of a core over ${gateCost.seconds}s ${gateCost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}`,
     );
     log("gates measured");
@@ -611,7 +671,7 @@ try {
     await kubectlDrain("old-b", ["--dry-run=server"]);
     kubectlPreviewSeconds = (performance.now() - t0) / 1000;
   }
-  results.push(
+  result(
     `drain preview of ${OLD} nodes (--dry-run): ours ${preview.seconds.toFixed(1)}s (${preview.counts.evict} evictions dry-run, ${preview.counts.skip} stay, ${preview.counts.block} block; ${preview.rows} rows on the screen)${
       kubectlPreviewSeconds === undefined
         ? ""
@@ -631,12 +691,14 @@ try {
       `/api/v1/namespaces/${NS}/pods`,
       { labelSelector: `tier=${tier}` },
       onNode(`${group}-`),
+      () => kube.core.listNamespacedPod({ namespace: NS, labelSelector: `tier=${tier}` }),
     );
     const movedRef = referenceCount(
       kube.kc,
       `/api/v1/namespaces/${NS}/pods`,
       { labelSelector: `tier=${tier}` },
       readyOn("new-", tier),
+      () => kube.core.listNamespacedPod({ namespace: NS, labelSelector: `tier=${tier}` }),
     );
     const drained = runbook.probe("drained", { selector: { group } });
     const placed = runbook.probe("placement", {
@@ -670,8 +732,6 @@ try {
       `${group} gates after the drain`,
     );
     const cost = await runbook.meterStop();
-    if (values["heap-snapshot-end"])
-      log(`heap snapshot after the ${group} drain: ${await runbook.heapSnapshot()}`);
     await drained.stop();
     await placed.stop();
     leftRef.stop();
@@ -711,28 +771,30 @@ try {
     log(`kubectl: ${theirs.seconds.toFixed(1)}s`);
   }
   const s = (x: number) => `${x.toFixed(1)}s`;
-  results.push(
+  result(
     `drain ${OLD} nodes / ${OLD_PODS} pods, ours (${PARALLELISM} node${PARALLELISM === 1 ? "" : "s"} at a time, health between nodes): ${s(ours.seconds)} (${pdbRetries} PDB refusals retried, ${s(healthWaitMs / 1000)} waiting for health); all moved pods Ready after ${s(ours.untilMovedSeconds)}`,
   );
   if (theirs) {
-    results.push(
+    result(
       `drain ${OLD} nodes / ${OLD_PODS} pods, kubectl drain (same cluster, twin group): ${s(theirs.seconds)}; all moved pods Ready after ${s(theirs.untilMovedSeconds)}`,
     );
-    results.push(
+    result(
       `ratio kubectl/ours: ${(theirs.seconds / ours.seconds).toFixed(2)}× ${theirs.seconds >= ours.seconds ? "(goal: at least as fast: met)" : "(goal: at least as fast: MISSED)"}`,
     );
   }
-  results.push(
+  result(
     `drained gate after the last pod left: ours ${ours.drainedGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.drainedGateMs.toFixed(0)} ms` : ""}; placement gate after the last moved pod Ready: ours ${ours.placementGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.placementGateMs.toFixed(0)} ms` : ""}`,
   );
-  results.push(
+  result(
     `runbook process during our drain (drain + drained and placement gates): max RSS ${ours.cost.maxRssMb} MB (${ours.cost.startRssMb} MB when it started), max heap used ${ours.cost.maxHeapMb} MB, CPU ${ours.cost.cpuPercent}% of a core ${ours.cost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}; ${ours.cost.breakdown}`,
   );
   if (theirs) {
-    results.push(
+    result(
       `runbook process during kubectl's drain (gates only): max RSS ${theirs.cost.maxRssMb} MB (${theirs.cost.startRssMb} MB when it started), max heap used ${theirs.cost.maxHeapMb} MB, CPU ${theirs.cost.cpuPercent}% of a core; ${theirs.cost.breakdown}`,
     );
   }
+  // Last: writing a snapshot takes memory of its own, which would count in a later phase.
+  if (values["heap-snapshot-end"]) log(`heap snapshot at the end: ${await runbook.heapSnapshot()}`);
   console.log(
     `\n== scale bench (${elapsed()} in all; runbook process: node ${["--expose-gc", values["runbook-node-flags"]].filter(Boolean).join(" ")} dist/)`,
   );
