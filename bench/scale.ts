@@ -14,7 +14,8 @@
 // Run (toolchain built, from the repo root; heavy: one at a time):
 //   flock /tmp/eks-heavy.lock npx node --experimental-transform-types --no-warnings \
 //     bench/scale.ts [--standard 100] [--old 300] [--new 300] [--old-pods 5000] \
-//     [--background-pods 0] [--replicas 50] [--trials 20]
+//     [--background-pods 0] [--replicas 50] [--trials 20] [--skip-gates] [--skip-drains] \
+//     [--skip-kubectl] [--heap-snapshot-end] [--runbook-node-flags "--max-semi-space-size=8"]
 // Defaults are DESIGN.md's size (1,000 nodes, 10,000 filler pods). Time is dominated by
 // kube-controller-manager creating pods (its client is limited to 20 requests/s by
 // default): about (2 × old-pods + background-pods) / 20 s of set-up, and at least
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     parallelism: { type: "string", default: "1" },
     "skip-kubectl": { type: "boolean", default: false },
     "skip-gates": { type: "boolean", default: false },
+    "skip-drains": { type: "boolean", default: false },
     /** Seconds into our drain at which to write a heap snapshot (to see what holds memory). */
     "heap-snapshot-after": { type: "string" },
     /** At the end, a heap snapshot of the runbook's process (after a full GC). */
@@ -644,154 +646,157 @@ try {
     log("gates measured");
   }
 
-  /** `kubectl drain` of a group as an operator runs it (DaemonSets stay, emptyDir data goes). */
-  const kubectlDrain = (group: string, extra: string[]) =>
-    execa(
-      kubectl,
-      [
-        "--kubeconfig",
-        info.kubeconfigPath,
-        "drain",
-        "-l",
-        `${NODE_GROUP_LABEL}=${group}`,
-        "--ignore-daemonsets",
-        "--delete-emptydir-data",
-        ...extra,
-      ],
-      { stdout: "ignore", stderr: "ignore" },
-    );
+  // The previews and drains (skip for a quick look at the gates alone).
+  if (!values["skip-drains"]) {
+    /** `kubectl drain` of a group as an operator runs it (DaemonSets stay, emptyDir data goes). */
+    const kubectlDrain = (group: string, extra: string[]) =>
+      execa(
+        kubectl,
+        [
+          "--kubeconfig",
+          info.kubeconfigPath,
+          "drain",
+          "-l",
+          `${NODE_GROUP_LABEL}=${group}`,
+          "--ignore-daemonsets",
+          "--delete-emptydir-data",
+          ...extra,
+        ],
+        { stdout: "ignore", stderr: "ignore" },
+      );
 
-  // ── the drain's dry-run preview: ours on old-a, `kubectl drain --dry-run=server` on old-b ──
-  // Both ask the API server for a dry-run eviction of every pod (PDBs checked, nothing
-  // changes); ours also reads the budgets and groups the rows for the screen.
-  const preview = await runbook.preview("old-a");
-  let kubectlPreviewSeconds: number | undefined;
-  if (!values["skip-kubectl"]) {
-    const t0 = performance.now();
-    await kubectlDrain("old-b", ["--dry-run=server"]);
-    kubectlPreviewSeconds = (performance.now() - t0) / 1000;
-  }
-  result(
-    `drain preview of ${OLD} nodes (--dry-run): ours ${preview.seconds.toFixed(1)}s (${preview.counts.evict} evictions dry-run, ${preview.counts.skip} stay, ${preview.counts.block} block; ${preview.rows} rows on the screen)${
-      kubectlPreviewSeconds === undefined
-        ? ""
-        : `; kubectl drain --dry-run=server ${kubectlPreviewSeconds.toFixed(1)}s; ratio kubectl/ours ${(kubectlPreviewSeconds / preview.seconds).toFixed(2)}×`
-    }`,
-  );
-  log("drain previews measured");
+    // ── the drain's dry-run preview: ours on old-a, `kubectl drain --dry-run=server` on old-b ──
+    // Both ask the API server for a dry-run eviction of every pod (PDBs checked, nothing
+    // changes); ours also reads the budgets and groups the rows for the screen.
+    const preview = await runbook.preview("old-a");
+    let kubectlPreviewSeconds: number | undefined;
+    if (!values["skip-kubectl"]) {
+      const t0 = performance.now();
+      await kubectlDrain("old-b", ["--dry-run=server"]);
+      kubectlPreviewSeconds = (performance.now() - t0) / 1000;
+    }
+    result(
+      `drain preview of ${OLD} nodes (--dry-run): ours ${preview.seconds.toFixed(1)}s (${preview.counts.evict} evictions dry-run, ${preview.counts.skip} stay, ${preview.counts.block} block; ${preview.rows} rows on the screen)${
+        kubectlPreviewSeconds === undefined
+          ? ""
+          : `; kubectl drain --dry-run=server ${kubectlPreviewSeconds.toFixed(1)}s; ratio kubectl/ours ${(kubectlPreviewSeconds / preview.seconds).toFixed(2)}×`
+      }`,
+    );
+    log("drain previews measured");
 
-  // ── drains: ours on old-a, kubectl on old-b ─────────────────────────────────────
-  await uncordonNodes(kube, nodesOf.new, signal);
+    // ── drains: ours on old-a, kubectl on old-b ─────────────────────────────────────
+    await uncordonNodes(kube, nodesOf.new, signal);
 
-  /** Runs one drain with the drained and placement gates watching; returns its figures. */
-  const measureDrain = async (group: "old-a" | "old-b", drain: () => Promise<void>) => {
-    const tier = group;
-    const leftRef = referenceCount(
-      kube.kc,
-      `/api/v1/namespaces/${NS}/pods`,
-      { labelSelector: `tier=${tier}` },
-      onNode(`${group}-`),
-      () => kube.core.listNamespacedPod({ namespace: NS, labelSelector: `tier=${tier}` }),
-    );
-    const movedRef = referenceCount(
-      kube.kc,
-      `/api/v1/namespaces/${NS}/pods`,
-      { labelSelector: `tier=${tier}` },
-      readyOn("new-", tier),
-      () => kube.core.listNamespacedPod({ namespace: NS, labelSelector: `tier=${tier}` }),
-    );
-    const drained = runbook.probe("drained", { selector: { group } });
-    const placed = runbook.probe("placement", {
-      namespace: NS,
-      podSelector: `tier=${tier}`,
-      label: `${tier} filler`,
-      on: { group: "new" },
-      count: OLD_PODS,
-    });
-    await within(
-      drained.next((r) => !r.ok),
-      60_000,
-      "drained gate failing before the drain",
-    );
-    await within(
-      leftRef.when((n) => n >= OLD_PODS),
-      60_000,
-      "reference sees the pods to drain",
-    );
-    await runbook.meterStart();
-    const tLeft = leftRef.when((n) => n === 0);
-    const tMoved = movedRef.when((n) => n >= OLD_PODS);
-    const pDrained = drained.next((r) => r.ok);
-    const pPlaced = placed.next((r) => r.ok);
-    const t0 = performance.now();
-    await drain();
-    const t1 = performance.now();
-    const [held1, pass1, held2, pass2] = await within(
-      Promise.all([tLeft, pDrained, tMoved, pPlaced]),
-      10 * 60_000,
-      `${group} gates after the drain`,
-    );
-    const cost = await runbook.meterStop();
-    await drained.stop();
-    await placed.stop();
-    leftRef.stop();
-    movedRef.stop();
-    return {
-      seconds: (t1 - t0) / 1000,
-      untilMovedSeconds: (Math.max(held2, t1) - t0) / 1000,
-      drainedGateMs: pass1 - held1,
-      placementGateMs: pass2 - held2,
-      cost,
+    /** Runs one drain with the drained and placement gates watching; returns its figures. */
+    const measureDrain = async (group: "old-a" | "old-b", drain: () => Promise<void>) => {
+      const tier = group;
+      const leftRef = referenceCount(
+        kube.kc,
+        `/api/v1/namespaces/${NS}/pods`,
+        { labelSelector: `tier=${tier}` },
+        onNode(`${group}-`),
+        () => kube.core.listNamespacedPod({ namespace: NS, labelSelector: `tier=${tier}` }),
+      );
+      const movedRef = referenceCount(
+        kube.kc,
+        `/api/v1/namespaces/${NS}/pods`,
+        { labelSelector: `tier=${tier}` },
+        readyOn("new-", tier),
+        () => kube.core.listNamespacedPod({ namespace: NS, labelSelector: `tier=${tier}` }),
+      );
+      const drained = runbook.probe("drained", { selector: { group } });
+      const placed = runbook.probe("placement", {
+        namespace: NS,
+        podSelector: `tier=${tier}`,
+        label: `${tier} filler`,
+        on: { group: "new" },
+        count: OLD_PODS,
+      });
+      await within(
+        drained.next((r) => !r.ok),
+        60_000,
+        "drained gate failing before the drain",
+      );
+      await within(
+        leftRef.when((n) => n >= OLD_PODS),
+        60_000,
+        "reference sees the pods to drain",
+      );
+      await runbook.meterStart();
+      const tLeft = leftRef.when((n) => n === 0);
+      const tMoved = movedRef.when((n) => n >= OLD_PODS);
+      const pDrained = drained.next((r) => r.ok);
+      const pPlaced = placed.next((r) => r.ok);
+      const t0 = performance.now();
+      await drain();
+      const t1 = performance.now();
+      const [held1, pass1, held2, pass2] = await within(
+        Promise.all([tLeft, pDrained, tMoved, pPlaced]),
+        10 * 60_000,
+        `${group} gates after the drain`,
+      );
+      const cost = await runbook.meterStop();
+      await drained.stop();
+      await placed.stop();
+      leftRef.stop();
+      movedRef.stop();
+      return {
+        seconds: (t1 - t0) / 1000,
+        untilMovedSeconds: (Math.max(held2, t1) - t0) / 1000,
+        drainedGateMs: pass1 - held1,
+        placementGateMs: pass2 - held2,
+        cost,
+      };
     };
-  };
 
-  let pdbRetries = 0;
-  let healthWaitMs = 0;
-  const snapshotAfter = values["heap-snapshot-after"];
-  const ours = await measureDrain("old-a", async () => {
-    const snap =
-      snapshotAfter === undefined
-        ? undefined
-        : setTimeout(async () => {
-            const file = await runbook.heapSnapshot();
-            log(`heap snapshot ${Number(snapshotAfter)}s into our drain: ${file}`);
-          }, Number(snapshotAfter) * 1000);
-    const report = await runbook
-      .drain(nodesOf["old-a"], PARALLELISM)
-      .finally(() => clearTimeout(snap));
-    pdbRetries = report.pdbRetries;
-    healthWaitMs = report.healthMs;
-  });
-  log(`ours: ${ours.seconds.toFixed(1)}s`);
-  let theirs: typeof ours | undefined;
-  if (!values["skip-kubectl"]) {
-    theirs = await measureDrain("old-b", async () => {
-      await kubectlDrain("old-b", ["--timeout=3600s"]);
+    let pdbRetries = 0;
+    let healthWaitMs = 0;
+    const snapshotAfter = values["heap-snapshot-after"];
+    const ours = await measureDrain("old-a", async () => {
+      const snap =
+        snapshotAfter === undefined
+          ? undefined
+          : setTimeout(async () => {
+              const file = await runbook.heapSnapshot();
+              log(`heap snapshot ${Number(snapshotAfter)}s into our drain: ${file}`);
+            }, Number(snapshotAfter) * 1000);
+      const report = await runbook
+        .drain(nodesOf["old-a"], PARALLELISM)
+        .finally(() => clearTimeout(snap));
+      pdbRetries = report.pdbRetries;
+      healthWaitMs = report.healthMs;
     });
-    log(`kubectl: ${theirs.seconds.toFixed(1)}s`);
-  }
-  const s = (x: number) => `${x.toFixed(1)}s`;
-  result(
-    `drain ${OLD} nodes / ${OLD_PODS} pods, ours (${PARALLELISM} node${PARALLELISM === 1 ? "" : "s"} at a time, health between nodes): ${s(ours.seconds)} (${pdbRetries} PDB refusals retried, ${s(healthWaitMs / 1000)} waiting for health); all moved pods Ready after ${s(ours.untilMovedSeconds)}`,
-  );
-  if (theirs) {
+    log(`ours: ${ours.seconds.toFixed(1)}s`);
+    let theirs: typeof ours | undefined;
+    if (!values["skip-kubectl"]) {
+      theirs = await measureDrain("old-b", async () => {
+        await kubectlDrain("old-b", ["--timeout=3600s"]);
+      });
+      log(`kubectl: ${theirs.seconds.toFixed(1)}s`);
+    }
+    const s = (x: number) => `${x.toFixed(1)}s`;
     result(
-      `drain ${OLD} nodes / ${OLD_PODS} pods, kubectl drain (same cluster, twin group): ${s(theirs.seconds)}; all moved pods Ready after ${s(theirs.untilMovedSeconds)}`,
+      `drain ${OLD} nodes / ${OLD_PODS} pods, ours (${PARALLELISM} node${PARALLELISM === 1 ? "" : "s"} at a time, health between nodes): ${s(ours.seconds)} (${pdbRetries} PDB refusals retried, ${s(healthWaitMs / 1000)} waiting for health); all moved pods Ready after ${s(ours.untilMovedSeconds)}`,
+    );
+    if (theirs) {
+      result(
+        `drain ${OLD} nodes / ${OLD_PODS} pods, kubectl drain (same cluster, twin group): ${s(theirs.seconds)}; all moved pods Ready after ${s(theirs.untilMovedSeconds)}`,
+      );
+      result(
+        `ratio kubectl/ours: ${(theirs.seconds / ours.seconds).toFixed(2)}× ${theirs.seconds >= ours.seconds ? "(goal: at least as fast: met)" : "(goal: at least as fast: MISSED)"}`,
+      );
+    }
+    result(
+      `drained gate after the last pod left: ours ${ours.drainedGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.drainedGateMs.toFixed(0)} ms` : ""}; placement gate after the last moved pod Ready: ours ${ours.placementGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.placementGateMs.toFixed(0)} ms` : ""}`,
     );
     result(
-      `ratio kubectl/ours: ${(theirs.seconds / ours.seconds).toFixed(2)}× ${theirs.seconds >= ours.seconds ? "(goal: at least as fast: met)" : "(goal: at least as fast: MISSED)"}`,
+      `runbook process during our drain (drain + drained and placement gates): max RSS ${ours.cost.maxRssMb} MB (${ours.cost.startRssMb} MB when it started), max heap used ${ours.cost.maxHeapMb} MB, CPU ${ours.cost.cpuPercent}% of a core ${ours.cost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}; ${ours.cost.breakdown}`,
     );
-  }
-  result(
-    `drained gate after the last pod left: ours ${ours.drainedGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.drainedGateMs.toFixed(0)} ms` : ""}; placement gate after the last moved pod Ready: ours ${ours.placementGateMs.toFixed(0)} ms${theirs ? `, during kubectl ${theirs.placementGateMs.toFixed(0)} ms` : ""}`,
-  );
-  result(
-    `runbook process during our drain (drain + drained and placement gates): max RSS ${ours.cost.maxRssMb} MB (${ours.cost.startRssMb} MB when it started), max heap used ${ours.cost.maxHeapMb} MB, CPU ${ours.cost.cpuPercent}% of a core ${ours.cost.maxRssMb < 300 ? "(goal < 300 MB: met)" : "(goal < 300 MB: MISSED)"}; ${ours.cost.breakdown}`,
-  );
-  if (theirs) {
-    result(
-      `runbook process during kubectl's drain (gates only): max RSS ${theirs.cost.maxRssMb} MB (${theirs.cost.startRssMb} MB when it started), max heap used ${theirs.cost.maxHeapMb} MB, CPU ${theirs.cost.cpuPercent}% of a core; ${theirs.cost.breakdown}`,
-    );
+    if (theirs) {
+      result(
+        `runbook process during kubectl's drain (gates only): max RSS ${theirs.cost.maxRssMb} MB (${theirs.cost.startRssMb} MB when it started), max heap used ${theirs.cost.maxHeapMb} MB, CPU ${theirs.cost.cpuPercent}% of a core; ${theirs.cost.breakdown}`,
+      );
+    }
   }
   // Last: writing a snapshot takes memory of its own, which would count in a later phase.
   if (values["heap-snapshot-end"]) log(`heap snapshot at the end: ${await runbook.heapSnapshot()}`);
