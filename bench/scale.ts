@@ -172,11 +172,11 @@ class RunbookProcess {
 
   /** Keeps a gate running; hands out "next verdict satisfying …" promises with their instant. */
   probe(kind: "nodes" | "placement" | "drained", exp: unknown) {
-    let latest: { ok: boolean } | undefined;
+    let latest: { ok: boolean; reason: string } | undefined;
     let waiter: { pred: (r: { ok: boolean }) => boolean; resolve: (t: number) => void } | undefined;
     const { id, answer } = this.#ask({ cmd: "probe", kind, exp }, [], (m) => {
       if (m.type !== "report") return;
-      const r = { ok: m.ok === true };
+      const r = { ok: m.ok === true, reason: String(m.reason) };
       latest = r;
       if (waiter?.pred(r)) {
         const w = waiter;
@@ -196,6 +196,10 @@ class RunbookProcess {
           if (latest && pred(latest)) resolve(performance.now());
           else waiter = { pred, resolve };
         }),
+      /** The last verdict's reason (for a bench error that says where it stood). */
+      get reason() {
+        return latest?.reason ?? "no verdict yet";
+      },
       stop: async () => {
         await this.#ask({ cmd: "stop", target: id }, ["stopped"]).answer;
         this.#handlers.delete(id);
@@ -576,7 +580,13 @@ try {
         labels: { [NODE_GROUP_LABEL]: "old-b" },
         unschedulable: true,
       });
-      const [tHeld, tPass] = await within(Promise.all([held, passed]), 60_000, "node Ready");
+      const [tHeld, tPass] = await within(Promise.all([held, passed]), 60_000, "node Ready").catch(
+        (err: unknown) => {
+          throw new Error(
+            `${String(err)}; reference counts ${nodesRef.count} usable nodes; the gate says: ${nodesGate.reason}`,
+          );
+        },
+      );
       nodeLat.push(tPass - tHeld);
       await kube.core.deleteNode({ name: extra });
     }
